@@ -1,0 +1,52 @@
+"""Benchmark registry: names -> loaders.
+
+``load_benchmark(name)`` returns a fresh benchmark object (own counters)
+over tables that are loaded once per process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from archscape.benchmarks.base import Benchmark
+from archscape.errors import unknown
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    name: str
+    loader: Callable[[], Benchmark]
+    summary: str
+    #: registry entries (data files) it reads; empty when shipped by a dependency
+    data: tuple[str, ...] = ()
+    #: pip extra needed, if any
+    extra: str | None = None
+
+
+BENCHMARKS: dict[str, BenchmarkSpec] = {}
+
+
+def register(spec: BenchmarkSpec) -> None:
+    BENCHMARKS[spec.name] = spec
+
+
+def load_benchmark(name: str) -> Benchmark:
+    try:
+        spec = BENCHMARKS[name]
+    except KeyError:
+        raise unknown("benchmark", name, BENCHMARKS) from None
+    return spec.loader()
+
+
+def _nb201(dataset: str) -> Callable[[], Benchmark]:
+    def loader() -> Benchmark:
+        from archscape.benchmarks import nb201
+
+        return nb201.load(dataset)
+
+    return loader
+
+
+for _ds, _label in (("cifar10", "CIFAR-10"), ("cifar100", "CIFAR-100"), ("imagenet16", "ImageNet16-120")):
+    register(BenchmarkSpec(f"nb201-{_ds}", _nb201(_ds), f"NAS-Bench-201 {_label}, 200 and 12 epochs", ()))

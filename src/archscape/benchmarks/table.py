@@ -1,0 +1,282 @@
+"""Flat-array tabular benchmarks.
+
+Every tabular benchmark is the same object: for each fidelity a :class:`Table`
+of metric arrays of shape ``(n_rows, n_seeds)`` indexed by architecture row,
+so a batch of a million queries is one fancy-indexing call per metric.  A
+single query goes through pre-built Python lists instead, because indexing a
+numpy array element by element from Python costs more than the whole lookup.
+
+Seed-independent metrics (parameters, latency, ...) have one column; per-seed
+metrics have one column per recorded seed, NaN where a row has fewer seeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from archscape.benchmarks.base import Benchmark, Evaluation, Noise, check_noise
+from archscape.errors import ArchscapeError, NotInTable, unknown
+from archscape.spaces.base import Genotype, SearchSpace
+
+
+@dataclass
+class Table:
+    """The values of one fidelity.
+
+    ``values[m]`` has shape ``(n_rows, 1)`` or ``(n_rows, max_seeds)``;
+    ``n_seeds[r]`` is how many seeds row ``r`` recorded.  ``cost`` names the
+    metric that is the simulated training time (or ``None``: cost 0).
+    """
+
+    values: Mapping[str, np.ndarray]
+    n_seeds: np.ndarray
+    cost: str | None = "train_time"
+
+    def __post_init__(self) -> None:
+        self.values = {m: np.asarray(v, dtype=np.float64).reshape(len(v), -1) for m, v in self.values.items()}
+        self.n_seeds = np.asarray(self.n_seeds, dtype=np.int64)
+        n = len(self.n_seeds)
+        for m, v in self.values.items():
+            if v.shape[0] != n:
+                raise ValueError(f"metric {m} has {v.shape[0]} rows, expected {n}")
+        self.max_seeds = int(self.n_seeds.max()) if n else 0
+        self.metric_names = tuple(self.values)
+        # Per-metric means over the recorded seeds (NaN-padded columns ignored).
+        self.means = {m: (v[:, 0].copy() if v.shape[1] == 1 else np.nanmean(v, axis=1)) for m, v in self.values.items()}
+        self._mean_rows: list[tuple] | None = None
+        self._seed_rows: dict[int, list[tuple]] = {}
+        self._n_seeds_list = self.n_seeds.tolist()
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.n_seeds)
+
+    # Row tuples for single queries, built on first use.
+    def mean_rows(self) -> list[tuple]:
+        if self._mean_rows is None:
+            self._mean_rows = list(zip(*(self.means[m].tolist() for m in self.metric_names)))
+        return self._mean_rows
+
+    def seed_rows(self, seed: int) -> list[tuple]:
+        rows = self._seed_rows.get(seed)
+        if rows is None:
+            cols = []
+            for m in self.metric_names:
+                v = self.values[m]
+                cols.append((v[:, seed] if v.shape[1] > 1 else v[:, 0]).tolist())
+            rows = self._seed_rows[seed] = list(zip(*cols))
+        return rows
+
+    def column(self, metric: str, rows: np.ndarray, seeds: np.ndarray | None) -> np.ndarray:
+        v = self.values[metric]
+        if seeds is None:
+            return self.means[metric][rows]
+        if v.shape[1] == 1:
+            return v[rows, 0]
+        return v[rows, seeds]
+
+
+class TableBenchmark(Benchmark):
+    """A benchmark answered from flat arrays.
+
+    ``locate`` maps a canonical genotype to its row (raising
+    :class:`NotInTable` when absent); ``genotype_of`` maps a row back.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        space: SearchSpace,
+        tables: Mapping[int, Table],
+        *,
+        locate: Callable[[Genotype], int] | None = None,
+        genotype_of: Callable[[int], Genotype] | None = None,
+        objective: str = "val_acc",
+        report_metric: str | None = None,
+        default_fidelity: int | None = None,
+        description: str = "",
+        notes: str = "",
+    ) -> None:
+        super().__init__()
+        self.name = name
+        self.space = space
+        self.tables = dict(tables)
+        self.fidelities = tuple(sorted(self.tables))
+        self.default_fidelity = default_fidelity if default_fidelity is not None else max(self.fidelities)
+        metrics: list[str] = []
+        for t in self.tables.values():
+            metrics += [m for m in t.metric_names if m not in metrics]
+        self.metrics = tuple(metrics)
+        self.objective = objective
+        self.report_metric = report_metric
+        self.description = description
+        self.notes = notes
+        self._locate = locate or space.index
+        self._genotype_of = genotype_of or space.from_index
+        self._seed_rng = np.random.default_rng(0)
+
+    # ------------------------------------------------------------ single
+    def query(
+        self,
+        arch: Any,
+        *,
+        noise: Noise = "mean",
+        fidelity: int | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> Evaluation:
+        genotype = self.space.as_genotype(arch)
+        row = self._locate(genotype)
+        return self.query_row(row, noise=noise, fidelity=fidelity, rng=rng, genotype=genotype)
+
+    def query_row(
+        self,
+        row: int,
+        *,
+        noise: Noise = "mean",
+        fidelity: int | None = None,
+        rng: np.random.Generator | None = None,
+        genotype: Genotype | None = None,
+    ) -> Evaluation:
+        """Query by table row; the hot path for optimizers over finite tables."""
+        table = self.tables[self.default_fidelity if fidelity is None else self.check_fidelity(fidelity)]
+        if noise == "mean":
+            values = table.mean_rows()[row]
+            seed = None
+        else:
+            n = table._n_seeds_list[row]
+            if noise == "seed":
+                seed = int((rng or self._seed_rng).random() * n)
+            else:
+                seed = check_noise(noise)
+                if seed >= n:
+                    raise ArchscapeError(
+                        f"{self.name} recorded {n} seed(s) for row {row}; seed {seed} does not exist (accepted: 0..{n - 1})"
+                    )
+            values = table.seed_rows(seed)[row]
+        metrics = dict(zip(table.metric_names, values))
+        cost = metrics[table.cost] if table.cost else 0.0
+        self.n_queries += 1
+        self.simulated_time += cost
+        if genotype is None:
+            genotype = self._genotype_of(row)
+        return Evaluation(genotype, row, metrics, cost, fidelity or self.default_fidelity, seed)
+
+    # ------------------------------------------------------------ batched
+    def rows(self, archs: Iterable[Any]) -> np.ndarray:
+        """Table rows of several architectures (genotypes, strings or indices)."""
+        return np.fromiter((self._locate(self.space.as_genotype(a)) for a in archs), dtype=np.int64)
+
+    def query_rows(
+        self,
+        rows: Sequence[int] | np.ndarray,
+        *,
+        noise: Noise = "mean",
+        fidelity: int | None = None,
+        rng: np.random.Generator | None = None,
+        metrics: Sequence[str] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Vectorised query: one array per metric, aligned with ``rows``.
+
+        Draws seeds exactly as the same sequence of single queries would with
+        the same generator, so batched and one-by-one runs agree.
+        """
+        table = self.tables[self.check_fidelity(fidelity)]
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size and (rows.min() < 0 or rows.max() >= table.n_rows):
+            raise ArchscapeError(f"row out of range for {self.name}; accepted: 0..{table.n_rows - 1}")
+        noise = check_noise(noise)
+        if noise == "mean":
+            seeds = None
+        elif noise == "seed":
+            seeds = ((rng or self._seed_rng).random(rows.shape) * table.n_seeds[rows]).astype(np.int64)
+        else:
+            if rows.size and noise >= table.n_seeds[rows].min():
+                raise ArchscapeError(f"seed {noise} was not recorded for every requested row of {self.name}")
+            seeds = np.full(rows.shape, noise, dtype=np.int64)
+        wanted = table.metric_names if metrics is None else [self._metric_in(table, m) for m in metrics]
+        out = {m: table.column(m, rows, seeds) for m in wanted}
+        self.n_queries += int(rows.size)
+        if table.cost:
+            self.simulated_time += float(np.sum(out[table.cost] if table.cost in out else table.column(table.cost, rows, seeds)))
+        if seeds is not None:
+            out["seed"] = seeds
+        return out
+
+    def _metric_in(self, table: Table, metric: str) -> str:
+        if metric not in table.values:
+            raise unknown(f"metric of {self.name} at this fidelity", metric, table.metric_names)
+        return metric
+
+    # ------------------------------------------------------------ whole table
+    @property
+    def size(self) -> int:
+        return self.tables[self.default_fidelity].n_rows
+
+    @property
+    def noise_seeds(self) -> str:
+        parts = []
+        for f, t in self.tables.items():
+            lo, hi = int(t.n_seeds.min()), int(t.n_seeds.max())
+            parts.append(f"{lo}" if lo == hi else f"{lo}-{hi}")
+        return ", ".join(dict.fromkeys(parts))
+
+    def values(self, metric: str | None = None, *, noise: Noise = "mean", fidelity: int | None = None) -> np.ndarray:
+        """The whole column of ``metric`` (default: the objective) by row, without counting queries."""
+        table = self.tables[self.check_fidelity(fidelity)]
+        metric = self._metric_in(table, metric or self.objective)
+        noise = check_noise(noise)
+        if noise == "mean":
+            return table.means[metric].copy()
+        if noise == "seed":
+            raise ArchscapeError("a whole column needs noise 'mean' or a seed number, not 'seed'")
+        col = table.values[metric]
+        if col.shape[1] == 1:
+            return col[:, 0].copy()
+        if noise >= col.shape[1]:
+            raise ArchscapeError(f"{self.name} records at most {col.shape[1]} seeds; seed {noise} does not exist")
+        return col[:, noise].copy()
+
+    def optimum(self, metric: str | None = None, *, noise: Noise = "mean", fidelity: int | None = None) -> tuple[Genotype, float]:
+        """The best architecture by ``metric`` (maximised) and its value."""
+        col = self.values(metric, noise=noise, fidelity=fidelity)
+        row = int(np.nanargmax(col))
+        return self._genotype_of(row), float(col[row])
+
+    def to_frame(self, *, noise: Noise = "mean", fidelity: int | None = None):
+        """The whole table as a pandas DataFrame, one row per architecture.
+
+        ``noise`` is ``"mean"``, a seed number, or ``"all"`` for one column per
+        metric and seed (``val_acc_seed0``, ...).
+        """
+        import pandas as pd
+
+        table = self.tables[self.check_fidelity(fidelity)]
+        data: dict[str, Any] = {
+            "index": np.arange(table.n_rows),
+            "arch": [self.space.format(self._genotype_of(r)) for r in range(table.n_rows)],
+            "n_seeds": table.n_seeds,
+        }
+        if noise == "all":
+            for m in table.metric_names:
+                col = table.values[m]
+                if col.shape[1] == 1:
+                    data[m] = col[:, 0]
+                else:
+                    for s in range(col.shape[1]):
+                        data[f"{m}_seed{s}"] = col[:, s]
+        else:
+            noise = check_noise(noise)
+            if noise == "seed":
+                raise ArchscapeError("export needs noise 'mean', 'all' or a seed number, not 'seed'")
+            for m in table.metric_names:
+                data[m] = self.values(m, noise=noise, fidelity=fidelity)
+        return pd.DataFrame(data)
+
+    def check_row(self, row: int) -> int:
+        if not 0 <= row < self.size:
+            raise NotInTable(f"row {row} is not in {self.name}; accepted: 0..{self.size - 1}")
+        return row

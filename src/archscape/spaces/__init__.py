@@ -1,0 +1,36 @@
+"""Search spaces: structure only (sampling, neighbourhoods, text, encodings)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from archscape.errors import unknown
+from archscape.spaces.base import ENCODINGS, Genotype, SearchSpace
+
+_SPACES: dict[str, Callable[[], SearchSpace]] = {}
+
+
+def register_space(name: str, factory: Callable[[], SearchSpace]) -> None:
+    _SPACES[name] = factory
+
+
+def space_names() -> list[str]:
+    return list(_SPACES)
+
+
+def get_space(name: str) -> SearchSpace:
+    try:
+        return _SPACES[name]()
+    except KeyError:
+        raise unknown("search space", name, _SPACES) from None
+
+
+def _nb201() -> SearchSpace:
+    from archscape.benchmarks.nb201 import space
+
+    return space()
+
+
+register_space("nb201", _nb201)
+
+__all__ = ["ENCODINGS", "Genotype", "SearchSpace", "get_space", "register_space", "space_names"]

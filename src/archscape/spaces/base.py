@@ -1,0 +1,160 @@
+"""The search-space interface.
+
+A search space knows *structure* only: how to sample, mutate and enumerate
+architectures, their neighbourhoods, their text form, their canonical form and
+their encodings.  It knows nothing about accuracies (that is a benchmark) and
+never builds a network (that is the optional ``train`` extra).
+
+Genotypes are small immutable, hashable values (tuples of ints); equal
+architectures compare equal after :meth:`SearchSpace.canonical`.  Every random
+choice takes an explicit ``numpy.random.Generator``: no global random state.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from archscape.errors import ArchscapeError, InvalidArchitecture, UnsupportedOperation, unknown
+
+Genotype = Hashable
+
+#: Names of the encodings a space may offer.
+#: ``onehot``  - one-hot adjacency (where the wiring varies) plus one-hot ops
+#: ``path``    - BANANAS path encoding, features ordered short paths first so a
+#:               ``cutoff`` keeps the most informative ones
+#: ``opcount`` - how many times each operation occurs (the op distribution)
+ENCODINGS = ("onehot", "path", "opcount")
+
+
+class SearchSpace(ABC):
+    """Abstract search space; subclasses fill in the structure of one space."""
+
+    #: short registry name, e.g. ``"nb201"``
+    name: str = ""
+    #: the candidate operations, in the order used by encodings and genotypes
+    ops: tuple[str, ...] = ()
+    #: encodings this space offers (subset of :data:`ENCODINGS`)
+    encodings: tuple[str, ...] = ()
+    #: number of architectures when finite, else ``None``
+    size: int | None = None
+
+    # ------------------------------------------------------------ structure
+    @abstractmethod
+    def sample(self, rng: np.random.Generator) -> Genotype:
+        """Draw one architecture uniformly (over genotypes) with ``rng``."""
+
+    @abstractmethod
+    def neighbours(self, genotype: Genotype) -> list[Genotype]:
+        """All canonical architectures one move away, distinct, without ``genotype``.
+
+        The order is deterministic; optimizers shuffle it themselves.
+        """
+
+    def mutate(self, genotype: Genotype, rng: np.random.Generator) -> Genotype:
+        """One random move: a uniformly chosen neighbour."""
+        options = self.neighbours(genotype)
+        if not options:
+            raise UnsupportedOperation(f"{self.format(genotype)} has no neighbours in {self.name}")
+        return options[int(rng.integers(len(options)))]
+
+    @abstractmethod
+    def parse(self, text: str) -> Genotype:
+        """Read the usual text form; raise :class:`InvalidArchitecture` when malformed."""
+
+    @abstractmethod
+    def format(self, genotype: Genotype) -> str:
+        """The usual text form, such that ``parse(format(g)) == canonical(g)``."""
+
+    def canonical(self, genotype: Genotype) -> Genotype:
+        """The representative of ``genotype``'s equivalence class (default: itself)."""
+        return self.validate(genotype)
+
+    @abstractmethod
+    def validate(self, genotype: Any) -> Genotype:
+        """Return ``genotype`` as this space's type, or raise :class:`InvalidArchitecture`."""
+
+    def key(self, genotype: Genotype) -> Hashable:
+        """A hashable identity shared by all equivalent genotypes (used for 'seen' sets)."""
+        return self.canonical(genotype)
+
+    def as_genotype(self, arch: Any) -> Genotype:
+        """Accept a genotype, its text form or (finite spaces) its index; return the canonical genotype."""
+        if isinstance(arch, str):
+            return self.canonical(self.parse(arch))
+        if isinstance(arch, (int, np.integer)) and not isinstance(arch, bool) and self.size is not None:
+            return self.from_index(int(arch))
+        return self.canonical(arch)
+
+    # --------------------------------------------------------- finite spaces
+    def index(self, genotype: Genotype) -> int:
+        """Position of ``genotype`` in the space's official order (finite spaces)."""
+        raise UnsupportedOperation(f"search space {self.name!r} is not enumerable; no index")
+
+    def from_index(self, index: int) -> Genotype:
+        raise UnsupportedOperation(f"search space {self.name!r} is not enumerable; no index")
+
+    def enumerate(self) -> Iterator[Genotype]:
+        """Every architecture, in index order (finite spaces)."""
+        if self.size is None:
+            raise UnsupportedOperation(f"search space {self.name!r} is infinite or too large to enumerate")
+        for i in range(self.size):
+            yield self.from_index(i)
+
+    def _check_index(self, index: int) -> int:
+        if not isinstance(index, (int, np.integer)) or isinstance(index, bool) or not 0 <= index < (self.size or 0):
+            raise InvalidArchitecture(f"index {index!r} is out of range for {self.name}; accepted: 0..{(self.size or 1) - 1}")
+        return int(index)
+
+    # ------------------------------------------------------------- encodings
+    def encode(self, genotype: Genotype, encoding: str = "onehot", **options: Any) -> np.ndarray:
+        """Encode one architecture as a 1-D float array."""
+        self._check_encoding(encoding)
+        return getattr(self, f"_encode_{encoding}")(self.validate(genotype), **options)
+
+    def encode_many(self, genotypes: Iterable[Genotype], encoding: str = "onehot", **options: Any) -> np.ndarray:
+        """Encode several architectures as a 2-D array, one row each."""
+        rows = [self.encode(g, encoding, **options) for g in genotypes]
+        if not rows:
+            return np.zeros((0, self.encoding_size(encoding, **options)), dtype=np.float32)
+        return np.stack(rows)
+
+    def encoding_size(self, encoding: str, **options: Any) -> int:
+        """Length of the vector :meth:`encode` returns for ``encoding``."""
+        rng = np.random.default_rng(0)
+        return int(self.encode(self.sample(rng), encoding, **options).shape[0])
+
+    def op_counts(self, genotype: Genotype) -> np.ndarray:
+        """The operation-distribution vector (counts per entry of :attr:`ops`)."""
+        return self.encode(genotype, "opcount")
+
+    def _check_encoding(self, encoding: str) -> None:
+        if encoding not in self.encodings:
+            if encoding in ENCODINGS:
+                raise UnsupportedOperation(
+                    f"search space {self.name!r} has no {encoding!r} encoding; it offers: {', '.join(self.encodings)}"
+                )
+            raise unknown("encoding", encoding, self.encodings)
+
+    # ---------------------------------------------------------------- helpers
+    def _op_index(self, op: str, ops: Sequence[str] | None = None) -> int:
+        ops = self.ops if ops is None else ops
+        try:
+            return ops.index(op)
+        except ValueError:
+            raise InvalidArchitecture(f"unknown operation {op!r} in {self.name}; accepted: {', '.join(ops)}") from None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+def truncate(vector: np.ndarray, cutoff: int | None) -> np.ndarray:
+    """Keep the first ``cutoff`` features (path encodings put short paths first)."""
+    if cutoff is None:
+        return vector
+    if not isinstance(cutoff, (int, np.integer)) or cutoff < 1:
+        raise ArchscapeError(f"path cutoff must be a positive int; got {cutoff!r}")
+    return vector[: int(cutoff)]
