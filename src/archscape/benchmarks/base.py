@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Union
+from types import MappingProxyType
+from typing import Any, NamedTuple, Union
 
 import numpy as np
 
@@ -46,9 +46,12 @@ METRIC_UNITS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Evaluation:
-    """One benchmark answer: the result schema shared by tables and training."""
+class Evaluation(NamedTuple):
+    """One benchmark answer: the result schema shared by tables and training.
+
+    A named tuple rather than a dataclass because a table answers in a few
+    microseconds and building a frozen dataclass alone would cost more.
+    """
 
     genotype: Genotype
     #: row of the benchmark's table (the official index where the space has one)
@@ -59,7 +62,7 @@ class Evaluation:
     fidelity: int | None
     #: recorded seed used, or ``None`` for the mean over seeds
     seed: int | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = MappingProxyType({})
 
 
 def check_noise(noise: Any) -> Noise:

@@ -151,6 +151,7 @@ def load(dataset: str) -> TableBenchmark:
         tables,
         objective="val_acc",
         default_fidelity=200,
+        missing_fidelities={} if 12 in tables else {12: "nb201-12epoch"},
         description=f"NAS-Bench-201 {label}; fidelity 12 needs `archscape data fetch nb201-12epoch`",
     )
 

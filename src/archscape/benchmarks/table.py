@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from archscape.benchmarks.base import Benchmark, Evaluation, Noise, check_noise
-from archscape.errors import ArchscapeError, NotInTable, unknown
+from archscape.errors import ArchscapeError, DataError, NotInTable, unknown
 from archscape.spaces.base import Genotype, SearchSpace
 
 
@@ -80,6 +80,10 @@ class Table:
         return v[rows, seeds]
 
 
+#: tables up to this size keep a genotype -> row dict for the single-query hot path
+FAST_LOOKUP_MAX_ROWS = 100_000
+
+
 class TableBenchmark(Benchmark):
     """A benchmark answered from flat arrays.
 
@@ -100,6 +104,7 @@ class TableBenchmark(Benchmark):
         default_fidelity: int | None = None,
         description: str = "",
         notes: str = "",
+        missing_fidelities: Mapping[int, str] | None = None,
     ) -> None:
         super().__init__()
         self.name = name
@@ -118,6 +123,21 @@ class TableBenchmark(Benchmark):
         self._locate = locate or space.index
         self._genotype_of = genotype_of or space.from_index
         self._seed_rng = np.random.default_rng(0)
+        self._rows_by_genotype: dict | None = None
+        self._genotypes: list | None = None
+        #: fidelity -> registry entry that would provide it, for a helpful error
+        self.missing_fidelities = dict(missing_fidelities or {})
+
+    def check_fidelity(self, fidelity: Any) -> int | None:
+        try:
+            return super().check_fidelity(fidelity)
+        except ArchscapeError:
+            data = self.missing_fidelities.get(_as_int(fidelity))
+            if data is None:
+                raise
+            raise DataError(
+                f"fidelity {fidelity} of {self.name} needs data set {data!r}; run: archscape data fetch {data} --from PATH"
+            ) from None
 
     # ------------------------------------------------------------ single
     def query(
@@ -128,9 +148,23 @@ class TableBenchmark(Benchmark):
         fidelity: int | None = None,
         rng: np.random.Generator | None = None,
     ) -> Evaluation:
-        genotype = self.space.as_genotype(arch)
-        row = self._locate(genotype)
-        return self.query_row(row, noise=noise, fidelity=fidelity, rng=rng, genotype=genotype)
+        row = self._row_lookup().get(arch) if type(arch) is tuple else None
+        if row is None:  # not a canonical genotype of this table as such: parse/validate/canonicalise
+            genotype = self.space.as_genotype(arch)
+            row = self._locate(genotype)
+        return self.query_row(row, noise=noise, fidelity=fidelity, rng=rng)
+
+    def _row_lookup(self) -> dict:
+        """Canonical genotype -> row for small tables: one dict lookup replaces validation."""
+        lookup = self._rows_by_genotype
+        if lookup is None:
+            n = self.size
+            lookup = {}
+            if n <= FAST_LOOKUP_MAX_ROWS:
+                self._genotypes = [self._genotype_of(r) for r in range(n)]
+                lookup = {g: r for r, g in enumerate(self._genotypes)}
+            self._rows_by_genotype = lookup
+        return lookup
 
     def query_row(
         self,
@@ -162,7 +196,7 @@ class TableBenchmark(Benchmark):
         self.n_queries += 1
         self.simulated_time += cost
         if genotype is None:
-            genotype = self._genotype_of(row)
+            genotype = self._genotypes[row] if self._genotypes is not None else self._genotype_of(row)
         return Evaluation(genotype, row, metrics, cost, fidelity or self.default_fidelity, seed)
 
     # ------------------------------------------------------------ batched
@@ -280,3 +314,10 @@ class TableBenchmark(Benchmark):
         if not 0 <= row < self.size:
             raise NotInTable(f"row {row} is not in {self.name}; accepted: 0..{self.size - 1}")
         return row
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
