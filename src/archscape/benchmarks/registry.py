@@ -50,3 +50,12 @@ def _nb201(dataset: str) -> Callable[[], Benchmark]:
 
 for _ds, _label in (("cifar10", "CIFAR-10"), ("cifar100", "CIFAR-100"), ("imagenet16", "ImageNet16-120")):
     register(BenchmarkSpec(f"nb201-{_ds}", _nb201(_ds), f"NAS-Bench-201 {_label}, 200 and 12 epochs", ()))
+
+
+def _macro() -> Benchmark:
+    from archscape.benchmarks import macro
+
+    return macro.load()
+
+
+register(BenchmarkSpec("nas-bench-macro", _macro, "NAS-Bench-Macro CIFAR-10, 6,561 chains, 50 epochs", data=("nas-bench-macro",)))

@@ -33,4 +33,20 @@ def _nb201() -> SearchSpace:
 
 register_space("nb201", _nb201)
 
+
+def _darts() -> SearchSpace:
+    from archscape.spaces.darts import DartsSpace
+
+    return DartsSpace()
+
+
+def _macro() -> SearchSpace:
+    from archscape.spaces.macro import MacroSpace
+
+    return MacroSpace()
+
+
+register_space("darts", _darts)
+register_space("macro", _macro)
+
 __all__ = ["ENCODINGS", "Genotype", "SearchSpace", "get_space", "register_space", "space_names"]

@@ -1,0 +1,161 @@
+"""The NAS-Bench-Macro chain: 8 layers, 3 blocks per layer, 6,561 networks.
+
+NAS-Bench-Macro (Su et al., CVPR 2021) stacks 8 searchable layers in three
+stages of 2, 3 and 3 layers; the first layer of each stage (layers 0, 2 and 5)
+has stride 2 and doubles the channels.  Each layer is one of
+
+* ``0`` identity (at a stride-2 layer: a 1x1 convolution that downsamples),
+* ``1`` MB3_K3, a MobileNetV2 block with kernel 3 and expansion 3,
+* ``2`` MB6_K5, a MobileNetV2 block with kernel 5 and expansion 6.
+
+A genotype is a tuple of 8 block indices, first layer first; its text form is
+the 8-digit key of the benchmark file, like ``02012100``.  The data set has
+no official index, so :meth:`MacroSpace.index` is the base-3 number of that
+string (first layer most significant), i.e. the lexicographic order of the
+keys.
+
+Every string is its own canonical form, as every string is its own entry in
+the benchmark.  Beware that the authors trained only 3,969 distinct networks:
+an identity layer that is not the first of its stage is a no-op, so moving it
+to the end of its stage gives the same network, and the file copies that
+network's results to every such string (see :func:`trained_as`).  A chain
+has a single input-output path, so the space offers no ``path`` encoding.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from archscape.errors import InvalidArchitecture
+from archscape.spaces.base import SearchSpace
+
+OPS = ("identity", "mb3_k3", "mb6_k5")
+N_LAYERS = 8
+N_OPS = 3
+SIZE = N_OPS**N_LAYERS
+#: layers per stage; the first layer of each stage has stride 2
+STAGES = (2, 3, 3)
+_POW = tuple(N_OPS ** (N_LAYERS - 1 - i) for i in range(N_LAYERS))
+_DIGITS = frozenset("012")
+
+
+def index_of(genotype: tuple[int, ...]) -> int:
+    """Base-3 number of a chain, first layer most significant (lexicographic order of the keys)."""
+    return sum(o * p for o, p in zip(genotype, _POW))
+
+
+def genotype_of_index(index: int) -> tuple[int, ...]:
+    digits = []
+    for p in _POW:
+        digits.append(index // p)
+        index %= p
+    return tuple(digits)
+
+
+def trained_as(genotype: tuple[int, ...]) -> tuple[int, ...]:
+    """The chain whose trained network NAS-Bench-Macro reports for ``genotype``.
+
+    Inside each stage, identity layers after the stride-2 first layer are
+    moved to the stage's end (they compute nothing, so the network is the
+    same).  The benchmark trained only these 3,969 chains and copied their
+    results to the other strings (``get_real_arch`` in the authors' training
+    scripts).
+    """
+    out: list[int] = []
+    start = 0
+    for length in STAGES:
+        head, rest = genotype[start], genotype[start + 1 : start + length]
+        blocks = [o for o in rest if o != 0]
+        out += [head, *blocks, *([0] * (len(rest) - len(blocks)))]
+        start += length
+    return tuple(out)
+
+
+class MacroSpace(SearchSpace):
+    """The NAS-Bench-Macro chain search space."""
+
+    name = "macro"
+    ops = OPS
+    encodings = ("onehot", "opcount")
+    size = SIZE
+
+    @cached_property
+    def _genotypes(self) -> list[tuple[int, ...]]:
+        return [genotype_of_index(i) for i in range(SIZE)]
+
+    # -------------------------------------------------------------- order
+    def index(self, genotype) -> int:
+        return index_of(self.validate(genotype))
+
+    def from_index(self, index: int) -> tuple[int, ...]:
+        return self._genotypes[self._check_index(index)]
+
+    def enumerate(self):
+        return iter(self._genotypes)
+
+    # -------------------------------------------------------------- structure
+    def validate(self, genotype) -> tuple[int, ...]:
+        if isinstance(genotype, tuple) and len(genotype) == N_LAYERS and all(
+            type(o) is int and 0 <= o < N_OPS for o in genotype
+        ):
+            return genotype  # the hot path: already a clean genotype
+        if (
+            isinstance(genotype, (tuple, list, np.ndarray))
+            and len(genotype) == N_LAYERS
+            and all(isinstance(o, (int, np.integer)) and not isinstance(o, bool) and 0 <= o < N_OPS for o in genotype)
+        ):
+            return tuple(int(o) for o in genotype)
+        raise InvalidArchitecture(f"a macro genotype is 8 block indices in 0..2; got {genotype!r}")
+
+    def sample(self, rng: np.random.Generator) -> tuple[int, ...]:
+        return tuple(rng.integers(0, N_OPS, size=N_LAYERS).tolist())
+
+    def neighbours(self, genotype) -> list[tuple[int, ...]]:
+        g = self.validate(genotype)
+        return [g[:i] + (o,) + g[i + 1 :] for i in range(N_LAYERS) for o in range(N_OPS) if o != g[i]]
+
+    def mutate(self, genotype, rng: np.random.Generator) -> tuple[int, ...]:
+        # Same distribution as a uniform pick from neighbours(), without building the list.
+        g = self.validate(genotype)
+        move = int(rng.integers(N_LAYERS * (N_OPS - 1)))
+        layer, o = divmod(move, N_OPS - 1)
+        o += o >= g[layer]
+        return g[:layer] + (o,) + g[layer + 1 :]
+
+    # -------------------------------------------------------------- text
+    def parse(self, text: str) -> tuple[int, ...]:
+        if not isinstance(text, str):
+            raise InvalidArchitecture(f"a macro arch string is text; got {type(text).__name__}")
+        s = text.strip()
+        if len(s) != N_LAYERS or not set(s) <= _DIGITS:
+            shown = s if len(s) <= 40 else s[:37] + "..."
+            raise InvalidArchitecture(
+                f"malformed macro arch string {shown!r}: expected 8 digits 0 (identity), 1 (mb3_k3) or 2 (mb6_k5), like 02012100"
+            )
+        return tuple(int(c) for c in s)
+
+    def format(self, genotype) -> str:
+        return "".join(map(str, self.validate(genotype)))
+
+    # -------------------------------------------------------------- encodings
+    def _encode_onehot(self, g) -> np.ndarray:
+        v = np.zeros(N_LAYERS * N_OPS, dtype=np.float32)
+        v[np.arange(N_LAYERS) * N_OPS + np.asarray(g)] = 1.0
+        return v
+
+    def _encode_opcount(self, g) -> np.ndarray:
+        return np.bincount(np.asarray(g), minlength=N_OPS).astype(np.float32)
+
+    def encode_many(self, genotypes, encoding: str = "onehot", **options) -> np.ndarray:
+        self._check_encoding(encoding)
+        g = np.asarray([self.validate(x) for x in genotypes], dtype=np.int64).reshape(-1, N_LAYERS)
+        if encoding == "onehot":
+            out = np.zeros((len(g), N_LAYERS * N_OPS), dtype=np.float32)
+            out[np.arange(len(g))[:, None], np.arange(N_LAYERS) * N_OPS + g] = 1.0
+            return out
+        return (g[:, :, None] == np.arange(N_OPS)).sum(axis=1).astype(np.float32)
+
+
+__all__ = ["MacroSpace", "OPS", "SIZE", "STAGES", "genotype_of_index", "index_of", "trained_as"]
