@@ -52,6 +52,22 @@ for _ds, _label in (("cifar10", "CIFAR-10"), ("cifar100", "CIFAR-100"), ("imagen
     register(BenchmarkSpec(f"nb201-{_ds}", _nb201(_ds), f"NAS-Bench-201 {_label}, 200 and 12 epochs", ()))
 
 
+def _nb101_official() -> Benchmark:
+    from archscape.benchmarks import nb101
+
+    return nb101.load()
+
+
+def _nb101_subset() -> Benchmark:
+    from archscape.benchmarks import nb101
+
+    return nb101.load_subset()
+
+
+register(BenchmarkSpec("nb101", _nb101_official, "NAS-Bench-101 CIFAR-10, 423,624 cells, 3 seeds (official tfrecord)", data=("nb101-tfrecord",)))
+register(BenchmarkSpec("nb101-subset", _nb101_subset, "NAS-Bench-101, 292 cells of NASLib's zero-cost subset, val acc and zc proxies", data=("nb101-subset",)))
+
+
 def _macro() -> Benchmark:
     from archscape.benchmarks import macro
 
@@ -59,3 +75,27 @@ def _macro() -> Benchmark:
 
 
 register(BenchmarkSpec("nas-bench-macro", _macro, "NAS-Bench-Macro CIFAR-10, 6,561 chains, 50 epochs", data=("nas-bench-macro",)))
+
+
+def _graph(dataset: str) -> Callable[[], Benchmark]:
+    def loader() -> Benchmark:
+        from archscape.benchmarks import graph
+
+        return graph.load(dataset)
+
+    return loader
+
+
+for _ds, _label in (
+    ("cora", "Cora"),
+    ("citeseer", "CiteSeer"),
+    ("pubmed", "PubMed"),
+    ("cs", "Coauthor-CS"),
+    ("physics", "Coauthor-Physics"),
+    ("photo", "Amazon-Photo"),
+    ("computers", "Amazon-Computers"),
+    ("arxiv", "ogbn-arxiv"),
+    ("proteins", "ogbn-proteins"),
+):
+    _n = "2,021" if _ds == "proteins" else "26,206"
+    register(BenchmarkSpec(f"nas-bench-graph-{_ds}", _graph(_ds), f"NAS-Bench-Graph {_label}, {_n} GNNs", (), extra="graph"))

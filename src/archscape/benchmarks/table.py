@@ -105,6 +105,7 @@ class TableBenchmark(Benchmark):
         description: str = "",
         notes: str = "",
         missing_fidelities: Mapping[int, str] | None = None,
+        covers_space: bool = True,
     ) -> None:
         super().__init__()
         self.name = name
@@ -125,6 +126,9 @@ class TableBenchmark(Benchmark):
         self._seed_rng = np.random.default_rng(0)
         self._rows_by_genotype: dict | None = None
         self._genotypes: list | None = None
+        #: whether every valid architecture of the space has a row (False: a sample of cells)
+        self.covers_space = covers_space
+        self._search_space: SearchSpace | None = None
         #: fidelity -> registry entry that would provide it, for a helpful error
         self.missing_fidelities = dict(missing_fidelities or {})
 
@@ -148,11 +152,24 @@ class TableBenchmark(Benchmark):
         fidelity: int | None = None,
         rng: np.random.Generator | None = None,
     ) -> Evaluation:
+        return self.query_row(self.row_of(arch), noise=noise, fidelity=fidelity, rng=rng)
+
+    def row_of(self, arch: Any) -> int:
+        """The table row of an architecture (genotype, text or index); :class:`NotInTable` if absent."""
         row = self._row_lookup().get(arch) if type(arch) is tuple else None
-        if row is None:  # not a canonical genotype of this table as such: parse/validate/canonicalise
-            genotype = self.space.as_genotype(arch)
-            row = self._locate(genotype)
-        return self.query_row(row, noise=noise, fidelity=fidelity, rng=rng)
+        return row if row is not None else self._locate(self.space.as_genotype(arch))
+
+    def search_space(self) -> SearchSpace:
+        """The space an optimizer should search: the benchmark's space, or its table cells when partial."""
+        if self.covers_space:
+            return self.space
+        if self._search_space is None:
+            from archscape.spaces.subset import SubsetSpace
+
+            self._search_space = SubsetSpace(
+                self.space, [self._genotype_of(r) for r in range(self.size)], name=f"{self.name}-cells"
+            )
+        return self._search_space
 
     def _row_lookup(self) -> dict:
         """Canonical genotype -> row for small tables: one dict lookup replaces validation."""

