@@ -257,6 +257,103 @@ def data_verify(names: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
+# ----------------------------------------------------------------- run
+RESULT_FLAGS = ("benchmark", "optimizers", "budget", "trials", "seed", "noise", "fidelity", "report_metric")
+
+
+@cli.command("run")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="YAML file of settings (flags override it).")
+@click.option("--benchmark", "-b", default=None, help="Benchmark name (see `archscape bench list`).")
+@click.option("--optimizer", "-o", "optimizers", multiple=True, help="NAME or NAME:key=value,... (repeatable), e.g. local:improvement=best")
+@click.option("--budget", type=int, default=None, help="Queries per trial.")
+@click.option("--trials", type=int, default=None, help="Trials per optimizer.")
+@click.option("--seed", type=int, default=None, help="Study seed (default 0).")
+@click.option("--noise", default=None, help="seed (default), mean, or a seed number.")
+@click.option("--fidelity", type=int, default=None, help="Training budget (epochs) of the table.")
+@click.option("--report-metric", default=None, help="Metric a report reads for the incumbent (default: the objective, denoised).")
+@click.option("--name", default=None, help="Study name (default: the store's file name).")
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Worker processes.")
+@click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="SQLite store (default runs/<benchmark>.sqlite).")
+@click.option("--resume", "resume_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Continue the study in this store.")
+@click.option("--commit-every", type=click.FloatRange(0), default=0.1, show_default=True, help="Seconds between commits.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Also write a report here.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def run_cmd(config_file, benchmark, optimizers, budget, trials, seed, noise, fidelity, report_metric, name, workers,
+            store_path, resume_path, commit_every, report_dir, no_progress) -> None:
+    """Compare NAS optimizers on a benchmark: many trials into a store, optionally a report."""
+    from archscape.run.config import config_from_mapping, load_config_file
+    from archscape.run.runner import run_study, stored_config
+
+    flags = {"benchmark": benchmark, "optimizers": list(optimizers) or None, "budget": budget, "trials": trials,
+             "seed": seed, "noise": noise, "fidelity": fidelity, "report_metric": report_metric, "name": name}
+    if resume_path is not None:
+        given = [k for k in RESULT_FLAGS if flags[k] is not None] + (["config"] if config_file else [])
+        if given:
+            raise ArchscapeError(f"--resume continues the stored settings; drop --{given[0].replace('_', '-')}")
+        if store_path is not None and store_path != resume_path:
+            raise ArchscapeError("give either --store or --resume, not both")
+        config = stored_config(resume_path)
+        store_path = resume_path
+    else:
+        data = load_config_file(config_file) if config_file else {}
+        runtime = {k: data.pop(k) for k in ("workers", "store") if k in data}
+        data.update({k: v for k, v in flags.items() if v is not None})
+        source = str(config_file) if config_file else "settings"
+        config = config_from_mapping(data, source)
+        if store_path is None:
+            store_path = Path(runtime.get("store") or f"runs/{config.benchmark}.sqlite")
+        if workers == 1 and "workers" in runtime:
+            workers = int(runtime["workers"])
+    result = run_study(config, store_path, workers=workers, commit_every=commit_every, progress=not no_progress)
+    click.echo(f"{result.n_evaluations:,} evaluations in {result.n_trials} trials stored in {result.store} ({result.wall_seconds:.1f} s)")
+    if report_dir is not None:
+        _write_report([store_path], report_dir)
+
+
+def _write_report(stores, out_dir: Path) -> Path:
+    from archscape.report import write_report
+
+    index = write_report([Path(s) for s in stores], out_dir)
+    click.echo(f"report: {index}")
+    return index
+
+
+@cli.command("report")
+@click.argument("stores", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for index.html, plots and exports.")
+def report_cmd(stores, out_dir) -> None:
+    """Write plots, tables and exports of one or more stores, tied together by index.html."""
+    _write_report(stores, out_dir)
+
+
+DEMO_OPTIMIZERS = ("random", "local", "evolution", "bananas")
+
+
+@cli.command("demo")
+@click.option("--out", "out_dir", default=Path("runs"), show_default=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--trials", default=20, show_default=True, type=click.IntRange(1))
+@click.option("--budget", default=150, show_default=True, type=click.IntRange(1))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 256))
+@click.option("--no-progress", is_flag=True)
+def demo_cmd(out_dir: Path, trials: int, budget: int, workers: int, no_progress: bool) -> None:
+    """The built-in main job: four optimizers on NAS-Bench-201 CIFAR-10, stored and reported."""
+    from archscape.report import final_table_text
+    from archscape.run.config import config_from_mapping
+    from archscape.run.runner import run_study
+
+    config = config_from_mapping(
+        {"benchmark": "nb201-cifar10", "optimizers": list(DEMO_OPTIMIZERS), "budget": budget, "trials": trials,
+         "seed": 0, "noise": "seed", "name": "demo"}
+    )
+    store = out_dir / "demo.sqlite"
+    click.echo(f"random search, local search, regularized evolution and BANANAS on nb201-cifar10: "
+               f"{trials} trials x {budget} queries, noise: one training seed per query")
+    result = run_study(config, store, workers=workers, progress=not no_progress)
+    click.echo(f"{result.n_evaluations:,} evaluations stored in {store} ({result.wall_seconds:.1f} s)")
+    click.echo(final_table_text(store))
+    _write_report([store], out_dir / "demo-report")
+
+
 # ----------------------------------------------------------------- entry
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the CLI, turning user errors into one line."""

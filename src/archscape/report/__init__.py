@@ -1,0 +1,291 @@
+"""Reports: anytime curves, final tables, plots and an HTML page, read from stores.
+
+Reports read stores only; they never reach into an optimizer or the runner.
+
+:func:`write_report` writes into ``out_dir``::
+
+    index.html              settings, final tables and figures of every comparison
+    results.csv             final-results table(s) (see archscape.report.tables)
+    studies.csv             one row per study: store, settings, optimum, version
+    evaluations.csv/.parquet  every evaluation, with ``comparison`` and ``study`` columns
+    anytime.csv/.parquet    incumbent curves per trial on the query and time axes
+    plots/<comparison>-{regret,report}-{queries,sim_time}.{png,pdf}
+
+Several stores combine as described in :mod:`archscape.report.collect`:
+studies on the same problem (benchmark, noise, budget, fidelity, metrics)
+share plots and a table; others get their own section.  ``label`` in every
+output is the label shown on the plots (``label [study]`` when one label
+occurs in several stores of a comparison).
+
+The folder is built in a temporary sibling and then moved into place
+(``index.html`` last), so an interrupted report never leaves a half-written
+page; files of an earlier report in ``out_dir`` that this one does not
+produce are left as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from archscape.errors import ArchscapeError
+from archscape.report.anytime import AnytimeCurves, by_queries, by_time, time_grid
+from archscape.report.collect import Comparison, StudyData, group_studies, load_studies
+from archscape.report.tables import final_table, format_table, table_html, table_notes
+
+#: figure formats write_report accepts; the page shows PNG (or SVG without PNG) and links the others
+FIGURE_FORMATS = ("png", "pdf", "svg")
+
+_NOISE = {"seed": "one recorded training seed drawn per query", "mean": "denoised (mean over recorded seeds)"}
+
+
+def write_report(
+    stores: Sequence[str | os.PathLike] | str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    at_queries: Iterable[int] | None = None,
+    formats: Sequence[str] = ("png", "pdf"),
+) -> Path:
+    """Write the report of one or more stores into ``out_dir``; returns the path of ``index.html``.
+
+    ``at_queries`` adds final-table rows at those query counts besides the
+    full budget.  A path that is not a store raises :class:`ArchscapeError`.
+    """
+    if isinstance(stores, (str, os.PathLike)):
+        stores = [stores]
+    bad = [f for f in formats if f not in FIGURE_FORMATS]
+    if bad or not formats:
+        raise ArchscapeError(f"unknown figure format(s) {bad or list(formats)}; accepted: {', '.join(FIGURE_FORMATS)}")
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ArchscapeError(f"report folder {out_dir} exists and is not a folder")
+    at_queries = sorted({int(q) for q in at_queries or ()})
+    comparisons = group_studies(load_studies(stores))
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".part", dir=out_dir.parent))
+    except OSError as exc:
+        raise ArchscapeError(f"cannot write a report next to {out_dir}: {exc.strerror}") from None
+    try:
+        _build(tmp, comparisons, at_queries, tuple(formats))
+        _publish(tmp, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir / "index.html"
+
+
+def final_table_text(
+    stores: Sequence[str | os.PathLike] | str | os.PathLike,
+    *,
+    style: str = "text",
+    at_queries: Iterable[int] | None = None,
+) -> str:
+    """The final-results table of every comparison as aligned text or Markdown (for the CLI)."""
+    if isinstance(stores, (str, os.PathLike)):
+        stores = [stores]
+    blocks = []
+    for comp in group_studies(load_studies(stores)):
+        table = final_table(comp.by_queries, comp.optimum_arch, at_queries, comp.trials, comp.labels)
+        head = _title(comp)
+        heading = f"## {head}" if style == "markdown" else f"{head}\n{'=' * len(head)}"
+        blocks.append(f"{heading}\n\n{format_table(table, style)}")
+    return "\n\n".join(blocks)
+
+
+# ------------------------------------------------------------------ building
+def _build(root: Path, comparisons: list[Comparison], at_queries: list[int], formats: tuple[str, ...]) -> None:
+    from archscape import __version__
+    from archscape.report import plots
+    from archscape.report.html import FigureLink, Section, render_index
+
+    (root / "plots").mkdir()
+    palette = plots.Palette(label for comp in comparisons for label in comp.labels)
+    results, evaluations, anytime, studies, sections = [], [], [], [], []
+    for comp in comparisons:
+        table = final_table(comp.by_queries, comp.optimum_arch, at_queries, comp.trials, comp.labels)
+        results.append(_with_comparison(table, comp))
+        evaluations.append(_with_comparison(comp.frame, comp))
+        studies += [_study_row(s, comp) for s in comp.studies]
+        figures = []
+        for curves in (comp.by_queries, comp.by_time):
+            anytime.append(_with_comparison(curves.to_frame(archs=False), comp))
+            if curves.x.size == 0:
+                continue
+            for value in ("regret", "report"):
+                metric = comp.settings["report_metric"]
+                fig = plots.anytime_figure(curves, value=value, title=_title(comp), metric=metric, unit=_unit(metric),
+                                           palette=palette, labels=comp.labels)
+                stem = f"{comp.slug}-{value}-{curves.axis}"
+                paths = plots.save_figure(fig, root / "plots" / stem, formats)
+                rel = {p.suffix[1:]: f"plots/{p.name}" for p in paths}
+                shown = rel.get("png") or rel.get("svg")
+                if shown:
+                    figures.append(FigureLink(_figure_title(value, curves), shown, _caption(value, curves, comp),
+                                              rel.get("pdf")))
+        notes = [] if comp.by_time.x.size else ["No query took simulated time on this benchmark: no time axis."]
+        sections.append(Section(_title(comp), comp.slug, _settings(comp), [_study_cells(s) for s in comp.studies],
+                                _optimizer_rows(comp), table_html(table), figures, notes))
+
+    results_frame = pd.concat(results, ignore_index=True)
+    results_frame.to_csv(root / "results.csv", index=False)
+    pd.DataFrame(studies).to_csv(root / "studies.csv", index=False)
+    _export(pd.concat(evaluations, ignore_index=True), root / "evaluations")
+    _export(pd.concat(anytime, ignore_index=True), root / "anytime")
+    downloads = [
+        ("final-results table", "results.csv"),
+        ("one row per study: store, settings, optimum", "studies.csv"),
+        ("every evaluation (CSV)", "evaluations.csv"),
+        ("every evaluation (Parquet)", "evaluations.parquet"),
+        ("incumbent per trial after each query and on the time grid (CSV; incumbent_k joins evaluations' k)",
+         "anytime.csv"),
+        ("the same (Parquet)", "anytime.parquet"),
+    ]
+    page = render_index(
+        sections,
+        title="archscape report: " + ", ".join(dict.fromkeys(c.settings["benchmark"] for c in comparisons)),
+        version=__version__,
+        generated=_dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        downloads=downloads,
+        explanation=(
+            "The incumbent of a trial is its best evaluation so far by the objective the optimizer saw "
+            "(noisy where noise is on); plots and tables show that incumbent's report value (denoised) "
+            "and its regret, the global optimum's report value minus the incumbent's. Statistics are over "
+            "complete trials only."
+        ),
+    )
+    (root / "index.html").write_text(page, encoding="utf-8")
+
+
+def _export(frame: pd.DataFrame, stem: Path) -> None:
+    """CSV and Parquet of one frame (through Arrow: several times faster than pandas' CSV writer)."""
+    import pyarrow as pa
+    import pyarrow.csv
+    import pyarrow.parquet
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pyarrow.csv.write_csv(table, stem.with_suffix(".csv"))
+    pyarrow.parquet.write_table(table, stem.with_suffix(".parquet"))
+
+
+def _with_comparison(frame: pd.DataFrame, comp: Comparison) -> pd.DataFrame:
+    frame = frame.copy()
+    frame.insert(0, "comparison", comp.slug)
+    return frame
+
+
+def _publish(tmp: Path, out_dir: Path) -> None:
+    """Move the finished report into place, ``index.html`` last."""
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; a report folder is not
+    if not out_dir.exists():
+        os.replace(tmp, out_dir)
+        return
+    files = sorted(p for p in tmp.rglob("*") if p.is_file() and p.name != "index.html")
+    for src in [*files, tmp / "index.html"]:
+        dst = out_dir / src.relative_to(tmp)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dst)
+
+
+# ------------------------------------------------------------------ words
+def _trials_text(comp: Comparison) -> str:
+    counts = sorted({int(s.record.config.get("trials", 0)) for s in comp.studies})
+    return "/".join(map(str, counts))
+
+
+def _title(comp: Comparison) -> str:
+    st = comp.settings
+    return f"{st['benchmark']}, noise={st['noise']}, {st['budget']} queries, {_trials_text(comp)} trials per optimizer"
+
+
+def _unit(metric: str | None) -> str:
+    from archscape.benchmarks.base import METRIC_UNITS
+
+    return METRIC_UNITS.get(metric or "", "")
+
+
+def _figure_title(value: str, curves: AnytimeCurves) -> str:
+    what = "Regret" if value == "regret" else "Incumbent report value"
+    return f"{what} against {'queries' if curves.axis == 'queries' else 'simulated training time'}"
+
+
+def _caption(value: str, curves: AnytimeCurves, comp: Comparison) -> str:
+    metric = comp.settings["report_metric"]
+    if value == "regret":
+        what = (f"regret (global optimum's {metric} minus the incumbent's; where regrets span decades the axis is "
+                "logarithmic above a small threshold and linear below it, so zero regret stays visible)")
+    else:
+        what = f"the incumbent's {metric}, with the global optimum dotted"
+    axis = ("after each query" if curves.axis == "queries" else
+            "at each simulated time, a step function: the incumbent after the last query finished by then "
+            "(curves start once every trial has finished its first query)")
+    return (f"Shows {what}, {axis}. Left: mean over complete trials with a 95% confidence band "
+            f"(Student t-interval); right: median with inter-quartile band. n = complete trials per optimizer.")
+
+
+def _settings(comp: Comparison) -> list[tuple[str, str]]:
+    st, info = comp.settings, comp.studies[0].record.info
+    noise = st["noise"]
+    return [
+        ("benchmark", st["benchmark"]),
+        ("search space", str(info.get("space")) + (f" ({size:,} architectures)" if (size := info.get("space_size")) else "")),
+        ("noise", f"{noise}: {_NOISE.get(noise, f'training seed {noise} for every query')}"),
+        ("budget", f"{st['budget']} queries per trial"),
+        ("fidelity", f"{st['fidelity']} epochs" if st["fidelity"] is not None else "default"),
+        ("objective (what optimizers maximise)", str(st["objective"])),
+        ("report metric (what is shown)", f"{st['report_metric']} (denoised)"),
+        ("global optimum", f"{comp.optimum_report:.4f} {_unit(st['report_metric'])} at {comp.optimum_arch}"),
+    ]
+
+
+def _study_cells(s: StudyData) -> dict[str, str]:
+    cfg = s.record.config
+    return {
+        "study": s.key,
+        "store": str(s.store),
+        "trials": f"{int((s.trials['trial_state'] == 'complete').sum())} of {len(s.trials)} complete",
+        "seed": str(cfg.get("seed")),
+        "created": _dt.datetime.fromtimestamp(s.record.created).astimezone().strftime("%Y-%m-%d %H:%M"),
+        "archscape": s.record.version,
+    }
+
+
+def _study_row(s: StudyData, comp: Comparison) -> dict:
+    cfg, info = s.record.config, s.record.info
+    return {
+        "comparison": comp.slug,
+        "study": s.key,
+        "store": str(s.store),
+        "benchmark": s.record.benchmark,
+        **{key: cfg.get(key) for key in ("noise", "budget", "trials", "seed")},
+        **{key: info.get(key) for key in ("fidelity", "objective", "report_metric", "optimum_arch", "optimum_report")},
+        "optimizers": json.dumps(cfg.get("optimizers"), sort_keys=True),
+        "archscape": s.record.version,
+    }
+
+
+def _optimizer_rows(comp: Comparison) -> list[dict[str, str]]:
+    rows = []
+    by_study = {s.key: s for s in comp.studies}
+    for shown, (study, label) in comp.label_map.items():
+        specs = [o for o in by_study[study].record.config.get("optimizers", []) if o.get("label") == label]
+        spec = specs[0] if specs else {}
+        rows.append({
+            "label": shown, "study": study, "optimizer": str(spec.get("name", "")),
+            "parameters": json.dumps(spec.get("params", {}), sort_keys=True) if spec.get("params") else "defaults",
+        })
+    return rows
+
+
+__all__ = [
+    "AnytimeCurves", "by_queries", "by_time", "final_table", "final_table_text", "format_table", "table_html",
+    "table_notes", "time_grid", "write_report",
+]

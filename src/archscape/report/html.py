@@ -1,0 +1,136 @@
+"""The report's ``index.html``: one self-describing page, no scripts, no network.
+
+Pure rendering: it receives what to show (sections with settings, a table
+already rendered and figure paths relative to the page) and returns the page
+as a string.  Figures are linked relatively (``plots/...png``), so the page
+and its folder can be moved, zipped or served as they are; each figure links
+its PDF for papers.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FigureLink:
+    title: str
+    image: str  # PNG or SVG, path relative to index.html
+    caption: str
+    pdf: str | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """One comparison: what was run, the final table and the anytime figures."""
+
+    title: str
+    anchor: str
+    settings: Sequence[tuple[str, str]]
+    studies: Sequence[dict[str, str]]  # one row per study: column -> text
+    optimizers: Sequence[dict[str, str]]  # one row per optimizer shown: column -> text
+    table: str  # HTML of the final-results table
+    figures: Sequence[FigureLink] = ()
+    notes: Sequence[str] = field(default_factory=tuple)
+
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1100px;
+       padding: 0 1rem; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ddd; }
+h3 { margin-top: 1.6rem; font-size: 1.05rem; }
+.meta { color: #666; font-size: .9rem; }
+table { border-collapse: collapse; margin: .6rem 0; font-size: .9rem; }
+th, td { padding: .25rem .6rem; border-bottom: 1px solid #e4e4e4; text-align: left; vertical-align: top; }
+th { background: #f6f6f6; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+code { font-size: .85rem; word-break: break-all; }
+figure { margin: 1.2rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { font-size: .88rem; color: #444; } ul.notes { color: #8a4b00; font-size: .9rem; }
+"""
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _kv_table(rows: Sequence[tuple[str, str]]) -> str:
+    body = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in rows)
+    return f'<table class="settings">{body}</table>'
+
+
+def _rows_table(rows: Sequence[dict[str, str]], code_columns: Sequence[str] = ()) -> str:
+    if not rows:
+        return ""
+    columns = list(rows[0])
+    head = "".join(f"<th>{_esc(c)}</th>" for c in columns)
+
+    def cell(c: str, v: str) -> str:
+        return f"<td><code>{_esc(v)}</code></td>" if c in code_columns else f"<td>{_esc(v)}</td>"
+
+    body = "".join("<tr>" + "".join(cell(c, r.get(c, "")) for c in columns) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _figure(fig: FigureLink) -> str:
+    pdf = f' (<a href="{_esc(fig.pdf)}">PDF</a>)' if fig.pdf else ""
+    return (
+        f'<figure><a href="{_esc(fig.image)}"><img src="{_esc(fig.image)}" alt="{_esc(fig.title)}"></a>'
+        f"<figcaption><b>{_esc(fig.title)}.</b> {_esc(fig.caption)}{pdf}</figcaption></figure>"
+    )
+
+
+def _section(sec: Section) -> str:
+    parts = [f'<section id="{_esc(sec.anchor)}"><h2>{_esc(sec.title)}</h2>']
+    parts.append("<h3>Settings</h3>" + _kv_table(sec.settings))
+    parts.append("<h3>Studies</h3>" + _rows_table(sec.studies, code_columns=("store",)))
+    parts.append("<h3>Optimizers</h3>" + _rows_table(sec.optimizers, code_columns=("parameters",)))
+    parts.append("<h3>Final results</h3>" + sec.table)
+    if sec.notes:
+        parts.append('<ul class="notes">' + "".join(f"<li>{_esc(n)}</li>" for n in sec.notes) + "</ul>")
+    if sec.figures:
+        parts.append("<h3>Anytime performance</h3>" + "".join(_figure(f) for f in sec.figures))
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def render_index(
+    sections: Sequence[Section],
+    *,
+    title: str,
+    version: str,
+    generated: str,
+    downloads: Sequence[tuple[str, str]] = (),
+    explanation: str = "",
+) -> str:
+    """The whole page. ``downloads`` are (description, relative path) pairs."""
+    toc = ""
+    if len(sections) > 1:
+        toc = "<ul>" + "".join(f'<li><a href="#{_esc(s.anchor)}">{_esc(s.title)}</a></li>' for s in sections) + "</ul>"
+    files = ""
+    if downloads:
+        items = "".join(f'<li><a href="{_esc(p)}">{_esc(p)}</a>: {_esc(d)}</li>' for d, p in downloads)
+        files = f"<h3>Data</h3><ul>{items}</ul>"
+    body = "\n".join(_section(s) for s in sections)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_esc(title)}</title>
+<style>{_STYLE}</style>
+</head>
+<body>
+<h1>{_esc(title)}</h1>
+<p class="meta">Generated by archscape {_esc(version)} on {_esc(generated)}.</p>
+{f"<p>{_esc(explanation)}</p>" if explanation else ""}
+{toc}
+{files}
+{body}
+</body>
+</html>
+"""
+
+
+__all__ = ["FigureLink", "Section", "render_index"]

@@ -1,0 +1,264 @@
+"""Anytime plots for papers: all optimizers of a comparison on one figure.
+
+Each figure has two panels that share the y axis: (left) the mean over trials
+with a 95% confidence band from Student's t-interval (mean +- t(0.975, n-1) *
+s / sqrt(n)), and (right) the median with the inter-quartile band (25th to
+75th percentile).  Statistics are over an optimizer's complete trials and are
+drawn only where every one of them has an incumbent (on the time axis, from
+the moment the slowest first query finished).  Four figures per comparison:
+regret and the incumbent's report value, each against queries (linear x) and
+against simulated time (log x).  Regret uses a symmetric-log y axis where
+regrets span more than a decade or so: logarithmic above a small threshold,
+linear below, so that zero regret (the optimum found) stays on the plot
+instead of vanishing as it would on a plain log axis.
+
+Figures are built with the object-oriented API (``matplotlib.figure.Figure``,
+which renders with Agg): no pyplot, no display, no global backend switch, so a
+report works on a headless machine and does not disturb a notebook.  A
+:class:`Palette` fixes each optimizer's colour and line style once for a whole
+report, so the same optimizer looks the same in every figure.  Colours are the
+colour-blind-safe Okabe-Ito set; PDFs embed TrueType fonts (Type 42), which
+publishers accept where they reject Type 3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import matplotlib
+import matplotlib.ticker
+import numpy as np
+from matplotlib.figure import Figure
+from scipy.special import stdtrit  # Student t quantile; scipy.stats alone takes a second to import
+
+from archscape.errors import ArchscapeError
+from archscape.report.anytime import AnytimeCurves
+
+#: colour-blind-safe qualitative colours (Okabe-Ito, then tab10 for more)
+_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+_STYLES = ("-", "--", "-.", ":")
+
+_RC = {
+    "font.size": 10,
+    "axes.titlesize": 10,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.6,
+    "savefig.dpi": 200,
+    "pdf.fonttype": 42,  # TrueType in PDFs: editable text, accepted by publishers
+}
+
+
+class Palette:
+    """A fixed colour and line style per optimizer label, in order of first appearance."""
+
+    def __init__(self, labels: Iterable[str] = ()) -> None:
+        self._styles: dict[str, tuple[str, str]] = {}
+        self.add(labels)
+
+    def add(self, labels: Iterable[str]) -> None:
+        extra = [matplotlib.colors.to_hex(c) for c in matplotlib.colormaps["tab10"].colors]
+        colours = list(_COLOURS) + [c for c in extra if c not in _COLOURS]
+        for label in labels:
+            if label not in self._styles:
+                i = len(self._styles)
+                self._styles[label] = (colours[i % len(colours)], _STYLES[(i // len(colours)) % len(_STYLES)])
+
+    def __getitem__(self, label: str) -> tuple[str, str]:
+        self.add([label])
+        return self._styles[label]
+
+
+def summarise(values: np.ndarray, stat: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centre, lower and upper band per column of a (trials, points) matrix, ignoring NaN.
+
+    ``stat="mean"``: mean and 95% t-interval; ``stat="median"``: median and quartiles.
+    A column with no value is NaN; a mean over one trial has no band.
+    """
+    values = np.asarray(values, dtype=float)
+    n = np.isfinite(values).sum(axis=0)
+    nan = np.full(values.shape[1], np.nan)
+    if values.shape[0] == 0:
+        return nan, nan, nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if stat == "mean":
+            filled = np.where(np.isfinite(values), values, 0.0)
+            mean = np.where(n > 0, filled.sum(axis=0) / np.maximum(n, 1), np.nan)
+            dev = np.where(np.isfinite(values), values - mean, 0.0)
+            sd = np.sqrt((dev**2).sum(axis=0) / np.maximum(n - 1, 1))
+            half = np.where(n > 1, stdtrit(np.maximum(n - 1, 1), 0.975) * sd / np.sqrt(np.maximum(n, 1)), np.nan)
+            return mean, mean - half, mean + half
+        if stat == "median":
+            if not n.any():
+                return nan, nan, nan
+            q = np.full((3, values.shape[1]), np.nan)
+            some = n > 0
+            q[:, some] = np.nanpercentile(values[:, some], [50, 25, 75], axis=0)
+            return q[0], q[1], q[2]
+    raise ArchscapeError(f"unknown statistic {stat!r}; accepted: mean, median")
+
+
+def time_unit(seconds: float) -> tuple[str, float]:
+    """A readable unit for a simulated-time axis whose largest value is ``seconds``."""
+    for name, size in (("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0)):
+        if seconds >= 3 * size:
+            return name, size
+    return "seconds", 1.0
+
+
+def plot_curves(
+    ax,
+    curves: AnytimeCurves,
+    *,
+    value: str = "regret",
+    stat: str = "mean",
+    palette: Palette | None = None,
+    labels: Sequence[str] | None = None,
+    x_scale: float = 1.0,
+) -> None:
+    """Draw one line and band per optimizer (complete trials) on ``ax``."""
+    if value not in ("regret", "report"):
+        raise ArchscapeError(f"unknown value {value!r}; accepted: regret, report")
+    palette = palette or Palette(curves.labels)
+    matrix = curves.regret if value == "regret" else curves.incumbent_report
+    x = curves.x / x_scale
+    step = "post" if curves.axis == "sim_time" else None
+    for label in labels or curves.labels:
+        rows = curves.rows(label)
+        values = matrix[rows]
+        values = values[np.isfinite(values).any(axis=1)]  # a trial with no successful query at all
+        if values.shape[0] == 0:
+            continue
+        centre, lo, hi = summarise(values, stat)
+        # Only where every trial has an incumbent: a statistic over the few trials whose
+        # first query happened to finish early would be noise, and would jump as more join.
+        partial = ~np.isfinite(values).all(axis=0)
+        centre, lo, hi = (np.where(partial, np.nan, a) for a in (centre, lo, hi))
+        colour, style = palette[label]
+        ax.plot(x, centre, color=colour, linestyle=style, linewidth=1.6, label=f"{label} (n={values.shape[0]})",
+                drawstyle="steps-post" if step else "default")
+        ax.fill_between(x, lo, hi, color=colour, alpha=0.15, linewidth=0, step=step)
+
+
+def anytime_figure(
+    curves: AnytimeCurves,
+    *,
+    value: str,
+    title: str,
+    metric: str,
+    unit: str = "",
+    palette: Palette | None = None,
+    labels: Sequence[str] | None = None,
+) -> Figure:
+    """The two-panel figure (mean and 95% CI | median and IQR) of one value on one axis.
+
+    ``labels`` chooses and orders the optimizers (default: all, in order of appearance).
+    """
+    palette = palette or Palette(labels or curves.labels)
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(9.0, 3.6), layout="constrained")
+        axes = fig.subplots(1, 2, sharey=True)
+        scale, xlabel = 1.0, "queries (architectures evaluated)"
+        if curves.axis == "sim_time":
+            name, scale = time_unit(float(np.nanmax(curves.x)) if curves.x.size else 1.0)
+            xlabel = f"simulated training time ({name})"
+        suffix = f" ({unit})" if unit else ""
+        ylabel = f"regret of incumbent, {metric}{suffix}" if value == "regret" else f"incumbent {metric}{suffix}"
+        for ax, stat, name in zip(axes, ("mean", "median"), ("mean, 95% t-interval", "median, inter-quartile range")):
+            plot_curves(ax, curves, value=value, stat=stat, palette=palette, labels=labels, x_scale=scale)
+            ax.set_title(name)
+            ax.set_xlabel(xlabel)
+            if curves.axis == "sim_time":
+                ax.set_xscale("log")
+            else:
+                ax.set_xlim(0, curves.x[-1] if curves.x.size else 1)
+        axes[0].set_ylabel(ylabel)
+        if value == "regret":
+            _regret_scale(axes[0], curves)
+        else:
+            _report_limits(axes[0], curves)
+        handles, labels = axes[0].get_legend_handles_labels()
+        if handles:
+            fig.legend(handles, labels, loc="outside right center", frameon=False)
+        fig.suptitle(title)
+    return fig
+
+
+def _regret_scale(ax, curves: AnytimeCurves) -> None:
+    """Symmetric-log y where regrets span more than a decade or so, linear otherwise.
+
+    The symlog threshold is a power of ten at about the smallest regret on the
+    plot (at most three decades below the largest): small regrets are
+    resolved, and zero (the optimum found) sits at the bottom of the axis.
+    """
+    shown = _shown_values(ax)
+    positive = shown[shown > 0]
+    if positive.size == 0:
+        return
+    top, low = float(positive.max()), float(positive.min())
+    linthresh = 10.0 ** np.floor(np.log10(max(low, top * 1e-3)))
+    if top / linthresh >= 20:
+        # Decade ticks only: minor ticks on a symlog axis cost a third of the drawing time.
+        ax.set_yscale("symlog", linthresh=linthresh, linscale=0.5)
+        ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        # A little below zero, so a curve at zero regret is not hidden by the bottom spine.
+        ax.set_ylim(-0.15 * linthresh, top * 1.5)
+    else:
+        ax.set_ylim(-0.02 * top, top * 1.05)
+
+
+def _report_limits(ax, curves: AnytimeCurves) -> None:
+    """Zoom on where the incumbents converge, with the global optimum as a reference line.
+
+    The lower limit is the lowest curve a tenth of the way along the axis: the
+    first few queries (far from the optimum) would otherwise flatten the part
+    of the curves where optimizers differ.
+    """
+    optimum = float(np.nanmax(curves.trials["optimum_report"])) if len(curves.trials) else np.nan
+    shown = _shown_values(ax, start=0.1)
+    if shown.size == 0 or not np.isfinite(optimum):
+        return
+    lo = float(shown.min())
+    span = max(optimum - lo, 1e-6)
+    ax.set_ylim(lo - 0.05 * span, optimum + 0.08 * span)
+    ax.axhline(optimum, color="0.4", linewidth=0.8, linestyle=(0, (1, 2)))
+    ax.annotate("global optimum", (0.01, optimum), xycoords=("axes fraction", "data"), xytext=(0, 2),
+                textcoords="offset points", fontsize=8, color="0.35", va="bottom")
+
+
+def _shown_values(ax, start: float = 0.0) -> np.ndarray:
+    """The finite y values of the lines on every panel of ``ax``'s figure, from ``start``
+    (a fraction of each line's points) on."""
+    out = []
+    for a in ax.figure.axes:
+        for line in a.get_lines():
+            y = np.asarray(line.get_ydata(), dtype=float)
+            y = y[np.isfinite(y)]
+            out.append(y[int(start * y.size):])
+    return np.concatenate(out) if out else np.empty(0)
+
+
+def save_figure(fig: Figure, stem: str | Path, formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
+    """Save ``fig`` as ``stem.<format>`` for each format; returns the paths."""
+    stem = Path(stem)
+    paths = []
+    with matplotlib.rc_context(_RC):
+        for i, fmt in enumerate(formats):
+            path = stem.with_suffix(f".{fmt}")
+            fig.savefig(path, format=fmt)
+            paths.append(path)
+            if i == 0:
+                # The layout is the same in every format: compute it once (it is the slow part).
+                fig.set_layout_engine("none")
+    return paths
+
+
+__all__ = ["Palette", "anytime_figure", "plot_curves", "save_figure", "summarise", "time_unit"]

@@ -1,0 +1,1 @@
+"""Running studies: config, seeding, evaluators, the runner and the store."""

@@ -1,0 +1,155 @@
+"""Run configuration: what defines a study's results, validated before any work.
+
+A config comes from a YAML file, from CLI flags, or from Python.  Unknown keys
+and bad values are reported in one line naming the key.  The *fingerprint*
+hashes the settings that determine the numbers (benchmark, optimizers, budget,
+trials, seed, noise, fidelity, report metric): a store refuses a second run
+whose fingerprint differs.  Workers, the store path and the commit interval
+change how a study runs, not its results, and are not part of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from archscape.errors import ArchscapeError
+
+
+class OptimizerSpec(BaseModel):
+    """One optimizer of a study: registry name, label (unique in the study), parameters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    label: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunConfig(BaseModel):
+    """The settings of a study."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    benchmark: str = "nb201-cifar10"
+    optimizers: list[OptimizerSpec] = Field(min_length=1)
+    budget: int = Field(ge=1, description="queries per trial")
+    trials: int = Field(ge=1, description="trials per optimizer")
+    seed: int = Field(0, ge=0)
+    noise: Union[int, str] = "seed"
+    fidelity: int | None = None
+    report_metric: str | None = None
+    name: str | None = None
+
+    @field_validator("noise")
+    @classmethod
+    def _noise(cls, v: Union[int, str]) -> Union[int, str]:
+        from archscape.benchmarks.base import check_noise
+
+        return check_noise(v)
+
+    @field_validator("optimizers", mode="before")
+    @classmethod
+    def _optimizer_shorthand(cls, v: Any) -> Any:
+        # Accept plain names ("random") and "name:key=value,..." strings as well as mappings.
+        if isinstance(v, (str, dict)):
+            v = [v]
+        if isinstance(v, list):
+            return [parse_optimizer(x) if isinstance(x, str) else x for x in v]
+        return v
+
+    def labelled(self) -> list[OptimizerSpec]:
+        """The optimizers with their labels filled in (name, or name(params) when a name repeats)."""
+        counts: dict[str, int] = {}
+        for o in self.optimizers:
+            counts[o.name] = counts.get(o.name, 0) + 1
+        out = []
+        for o in self.optimizers:
+            label = o.label
+            if label is None:
+                label = o.name
+                if counts[o.name] > 1 and o.params:
+                    label += "(" + ",".join(f"{k}={v}" for k, v in sorted(o.params.items())) + ")"
+            out.append(OptimizerSpec(name=o.name, label=label, params=dict(o.params)))
+        labels = [o.label for o in out]
+        dupes = sorted({x for x in labels if labels.count(x) > 1})
+        if dupes:
+            raise ArchscapeError(f"optimizer labels must be unique in a study; repeated: {', '.join(dupes)} (set 'label')")
+        return out
+
+    def identity(self) -> dict[str, Any]:
+        """The settings that determine the results (what the fingerprint hashes)."""
+        data = self.model_dump()
+        data["optimizers"] = [o.model_dump() for o in self.labelled()]
+        data.pop("name")
+        return data
+
+    def fingerprint(self) -> str:
+        blob = json.dumps(self.identity(), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def parse_optimizer(text: str) -> dict[str, Any]:
+    """``"local:improvement=best,num_init=20"`` -> ``{"name": "local", "params": {...}}``."""
+    name, _, rest = text.partition(":")
+    params: dict[str, Any] = {}
+    label = None
+    for item in filter(None, (p.strip() for p in rest.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ArchscapeError(f"bad optimizer option {item!r} in {text!r}; expected key=value, e.g. local:improvement=best")
+        parsed = yaml.safe_load(value) if value.strip() else None
+        if key.strip() == "label":
+            label = str(parsed)
+        else:
+            params[key.strip()] = parsed
+    out: dict[str, Any] = {"name": name.strip(), "params": params}
+    if label is not None:
+        out["label"] = label
+    return out
+
+
+def config_from_mapping(data: Any, source: str = "config") -> RunConfig:
+    """Validate a mapping into a :class:`RunConfig`; errors name the offending key in one line."""
+    if not isinstance(data, dict):
+        raise ArchscapeError(f"{source} must be a mapping of settings; got {type(data).__name__}")
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ArchscapeError(f"{source}: {describe_validation_error(exc)}") from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    errors = exc.errors()
+    # A misspelt key also makes the real one "missing": name the misspelling first.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc = ".".join(str(p) for p in err["loc"]) or "config"
+    if err["type"] == "extra_forbidden":
+        model = RunConfig if len(err["loc"]) == 1 else OptimizerSpec
+        return f"unknown key {loc!r}; accepted: {', '.join(model.model_fields)}"
+    if err["type"] == "missing":
+        return f"missing key {loc!r}"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"bad value for {loc!r}: {msg} (got {err.get('input')!r})"
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config file into a plain mapping (validated later, merged with flags)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArchscapeError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ArchscapeError(f"cannot read config file {path}: {first}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ArchscapeError(f"config file {path} must hold a mapping of settings; got {type(data).__name__}")
+    return data

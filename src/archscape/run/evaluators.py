@@ -1,0 +1,97 @@
+"""Evaluators: turn an architecture into one stored result.
+
+An evaluator wraps a benchmark for one study: the noise mode, the fidelity,
+the metric the optimizer maximises (``objective``) and the metric a report
+reads for the incumbent (``report``, always denoised).  Each evaluation
+consumes exactly one uniform number ``u`` from the trial's noise generator,
+whatever the noise mode, so a resumed trial re-aligns its noise stream by
+drawing one number per replayed evaluation.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from archscape.benchmarks.base import Benchmark, check_noise
+from archscape.benchmarks.table import TableBenchmark
+from archscape.errors import ArchscapeError
+from archscape.spaces.base import Genotype, SearchSpace
+
+
+class Outcome(NamedTuple):
+    """What one evaluation produced (the runner adds times and numbering)."""
+
+    row: int | None
+    objective: float  # nan when failed
+    report: float | None
+    metrics: dict[str, Any]
+    cost: float
+    noise_seed: int | None
+    fidelity: int | None
+    status: str = "ok"
+    error: str | None = None
+
+
+class TableEvaluator:
+    """Evaluates architectures on a tabular benchmark."""
+
+    def __init__(
+        self,
+        bench: TableBenchmark,
+        *,
+        noise: Any = "seed",
+        fidelity: int | None = None,
+        objective: str | None = None,
+        report_metric: str | None = None,
+    ) -> None:
+        self.bench = bench
+        self.noise = check_noise(noise)
+        self.fidelity = bench.check_fidelity(fidelity)
+        table = bench.tables[self.fidelity]
+        self.objective = bench._metric_in(table, objective or bench.objective)
+        self.report_metric = bench._metric_in(table, report_metric or bench.report_metric or self.objective)
+        # The report column is read once; a report never pays for a query.
+        self.report_values = bench.values(self.report_metric, noise="mean", fidelity=self.fidelity)
+        self._n_seeds = table.n_seeds.tolist()
+        if isinstance(self.noise, int):
+            lacking = int((table.n_seeds <= self.noise).sum())
+            if lacking:
+                raise ArchscapeError(
+                    f"noise seed {self.noise} was not recorded for {lacking:,} architectures of {bench.name}; "
+                    f"accepted: 0..{int(table.n_seeds.min()) - 1}, mean or seed"
+                )
+
+    @property
+    def space(self) -> SearchSpace:
+        return self.bench.search_space()
+
+    def optimum(self) -> tuple[str, float]:
+        """Best architecture by the report metric and its value (for regret)."""
+        row = int(np.nanargmax(self.report_values))
+        return self.bench.space.format(self.bench._genotype_of(row)), float(self.report_values[row])
+
+    def evaluate(self, genotype: Genotype, u: float) -> Outcome:
+        try:
+            row = self.bench.row_of(genotype)
+        except ArchscapeError as exc:
+            return Outcome(None, math.nan, None, {}, 0.0, None, self.fidelity, "failed", str(exc))
+        if self.noise == "seed":
+            seed: Any = int(u * self._n_seeds[row])
+        elif self.noise == "mean":
+            seed = "mean"
+        else:
+            seed = self.noise
+        ev = self.bench.query_row(row, noise=seed, fidelity=self.fidelity)
+        return Outcome(
+            row, ev.metrics[self.objective], float(self.report_values[row]), ev.metrics, ev.cost, ev.seed, ev.fidelity
+        )
+
+
+def make_evaluator(bench: Benchmark, **settings: Any) -> TableEvaluator:
+    """The evaluator for a benchmark (tables today; real training plugs in here)."""
+    if isinstance(bench, TableBenchmark):
+        return TableEvaluator(bench, **settings)
+    raise ArchscapeError(f"{bench.name} has no evaluator yet")

@@ -1,0 +1,58 @@
+"""Regularized (aging) evolution, Real et al., AAAI 2019.
+
+The population starts as ``num_init`` random architectures.  Each child comes
+from a tournament: ``sample_size`` members are drawn uniformly *with
+replacement* (as in the paper's Algorithm 1 and naszilla's
+``evolution_search``), the best of them is mutated once, and the child joins
+the population; when the population exceeds ``population_size`` its oldest
+member dies, whatever its value.  A mutation that gives an architecture
+asked before is redrawn (see :func:`~archscape.search.candidates.unseen_mutation`).
+
+Only told architectures enter the population, so asks may run ahead of tells
+(a parallel runner); the sequence of asks is then a function of the order of
+asks and tells, as for every optimizer.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import ClassVar
+
+from archscape.params import Interval
+from archscape.search.base import Optimizer
+from archscape.search.candidates import rank_value, unseen_mutation
+from archscape.spaces.base import Genotype
+
+
+class RegularizedEvolution(Optimizer):
+    """Aging evolution with tournament selection and one mutation per child."""
+
+    name = "evolution"
+    requires: ClassVar[tuple[str, ...]] = ("mutate", "sample")
+    _parameter_constraints: ClassVar[dict[str, list]] = {
+        "population_size": [Interval(int, 1, None)],
+        "sample_size": [Interval(int, 1, None)],
+        "num_init": [Interval(int, 1, None)],
+    }
+
+    def __init__(self, population_size: int = 30, sample_size: int = 10, num_init: int = 10) -> None:
+        self.population_size = population_size
+        self.sample_size = sample_size
+        self.num_init = num_init
+
+    def _start(self) -> None:
+        #: (genotype, value) of the living members, oldest first
+        self.population_: deque[tuple[object, float]] = deque()
+
+    def _ask(self) -> Genotype:
+        if len(self.asked_) < self.num_init or not self.population_:
+            return self.sample_new()
+        picks = self.rng_.integers(len(self.population_), size=self.sample_size).tolist()
+        # The first drawn among equals wins, so ties are broken by the draw.
+        parent = max((self.population_[i] for i in picks), key=lambda member: rank_value(member[1]))[0]
+        return unseen_mutation(self, parent)
+
+    def _tell(self, genotype: Genotype, value: float) -> None:
+        self.population_.append((genotype, value))
+        if len(self.population_) > self.population_size:
+            self.population_.popleft()
