@@ -26,10 +26,9 @@ from __future__ import annotations
 
 from functools import cached_property
 
-import numpy as np
 
 from archscape.errors import InvalidArchitecture
-from archscape.spaces.base import SearchSpace
+from archscape.spaces.vector import CategoricalVectorSpace
 
 OPS = ("identity", "mb3_k3", "mb6_k5")
 N_LAYERS = 8
@@ -73,8 +72,11 @@ def trained_as(genotype: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(out)
 
 
-class MacroSpace(SearchSpace):
+class MacroSpace(CategoricalVectorSpace):
     """The NAS-Bench-Macro chain search space."""
+
+    n_positions = N_LAYERS
+    choice_label = "block indices"
 
     name = "macro"
     ops = OPS
@@ -95,35 +97,6 @@ class MacroSpace(SearchSpace):
     def enumerate(self):
         return iter(self._genotypes)
 
-    # -------------------------------------------------------------- structure
-    def validate(self, genotype) -> tuple[int, ...]:
-        if isinstance(genotype, tuple) and len(genotype) == N_LAYERS and all(
-            type(o) is int and 0 <= o < N_OPS for o in genotype
-        ):
-            return genotype  # the hot path: already a clean genotype
-        if (
-            isinstance(genotype, (tuple, list, np.ndarray))
-            and len(genotype) == N_LAYERS
-            and all(isinstance(o, (int, np.integer)) and not isinstance(o, bool) and 0 <= o < N_OPS for o in genotype)
-        ):
-            return tuple(int(o) for o in genotype)
-        raise InvalidArchitecture(f"a macro genotype is 8 block indices in 0..2; got {genotype!r}")
-
-    def sample(self, rng: np.random.Generator) -> tuple[int, ...]:
-        return tuple(rng.integers(0, N_OPS, size=N_LAYERS).tolist())
-
-    def neighbours(self, genotype) -> list[tuple[int, ...]]:
-        g = self.validate(genotype)
-        return [g[:i] + (o,) + g[i + 1 :] for i in range(N_LAYERS) for o in range(N_OPS) if o != g[i]]
-
-    def mutate(self, genotype, rng: np.random.Generator) -> tuple[int, ...]:
-        # Same distribution as a uniform pick from neighbours(), without building the list.
-        g = self.validate(genotype)
-        move = int(rng.integers(N_LAYERS * (N_OPS - 1)))
-        layer, o = divmod(move, N_OPS - 1)
-        o += o >= g[layer]
-        return g[:layer] + (o,) + g[layer + 1 :]
-
     # -------------------------------------------------------------- text
     def parse(self, text: str) -> tuple[int, ...]:
         if not isinstance(text, str):
@@ -138,24 +111,6 @@ class MacroSpace(SearchSpace):
 
     def format(self, genotype) -> str:
         return "".join(map(str, self.validate(genotype)))
-
-    # -------------------------------------------------------------- encodings
-    def _encode_onehot(self, g) -> np.ndarray:
-        v = np.zeros(N_LAYERS * N_OPS, dtype=np.float32)
-        v[np.arange(N_LAYERS) * N_OPS + np.asarray(g)] = 1.0
-        return v
-
-    def _encode_opcount(self, g) -> np.ndarray:
-        return np.bincount(np.asarray(g), minlength=N_OPS).astype(np.float32)
-
-    def encode_many(self, genotypes, encoding: str = "onehot", **options) -> np.ndarray:
-        self._check_encoding(encoding)
-        g = np.asarray([self.validate(x) for x in genotypes], dtype=np.int64).reshape(-1, N_LAYERS)
-        if encoding == "onehot":
-            out = np.zeros((len(g), N_LAYERS * N_OPS), dtype=np.float32)
-            out[np.arange(len(g))[:, None], np.arange(N_LAYERS) * N_OPS + g] = 1.0
-            return out
-        return (g[:, :, None] == np.arange(N_OPS)).sum(axis=1).astype(np.float32)
 
 
 __all__ = ["MacroSpace", "OPS", "SIZE", "STAGES", "genotype_of_index", "index_of", "trained_as"]

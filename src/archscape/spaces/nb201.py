@@ -19,7 +19,8 @@ from functools import cached_property
 import numpy as np
 
 from archscape.errors import InvalidArchitecture
-from archscape.spaces.base import SearchSpace, truncate
+from archscape.spaces.base import truncate
+from archscape.spaces.vector import CategoricalVectorSpace
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 #: (from, to) of each edge, in arch-string order
@@ -55,8 +56,11 @@ def _path_features() -> dict[tuple[int, ...], int]:
 PATH_FEATURES = _path_features()
 
 
-class NB201Space(SearchSpace):
+class NB201Space(CategoricalVectorSpace):
     """The NAS-Bench-201 cell search space."""
+
+    n_positions = N_EDGES
+    choice_label = "op indices"
 
     name = "nb201"
     ops = OPS
@@ -86,39 +90,6 @@ class NB201Space(SearchSpace):
 
     def enumerate(self):
         return iter(self._genotypes)
-
-    # -------------------------------------------------------------- structure
-    def validate(self, genotype) -> tuple[int, ...]:
-        if isinstance(genotype, tuple) and len(genotype) == N_EDGES and all(
-            type(o) is int and 0 <= o < N_OPS for o in genotype
-        ):
-            return genotype  # the hot path: already a clean genotype
-        if (
-            isinstance(genotype, (tuple, list, np.ndarray))
-            and len(genotype) == N_EDGES
-            and all(isinstance(o, (int, np.integer)) and not isinstance(o, bool) and 0 <= o < N_OPS for o in genotype)
-        ):
-            return tuple(int(o) for o in genotype)
-        raise InvalidArchitecture(f"an nb201 genotype is 6 op indices in 0..4; got {genotype!r}")
-
-    def sample(self, rng: np.random.Generator) -> tuple[int, ...]:
-        return tuple(rng.integers(0, N_OPS, size=N_EDGES).tolist())
-
-    def neighbours(self, genotype) -> list[tuple[int, ...]]:
-        g = self.validate(genotype)
-        out = []
-        for e in range(N_EDGES):
-            for o in range(N_OPS):
-                if o != g[e]:
-                    out.append(g[:e] + (o,) + g[e + 1 :])
-        return out
-
-    def mutate(self, genotype, rng: np.random.Generator) -> tuple[int, ...]:
-        g = self.validate(genotype)
-        e = int(rng.integers(N_EDGES))
-        o = int(rng.integers(N_OPS - 1))
-        o += o >= g[e]  # any op but the current one
-        return g[:e] + (o,) + g[e + 1 :]
 
     # -------------------------------------------------------------- text
     def parse(self, text: str) -> tuple[int, ...]:
@@ -151,15 +122,6 @@ class NB201Space(SearchSpace):
         return f"|{o[0]}~0|+|{o[1]}~0|{o[2]}~1|+|{o[3]}~0|{o[4]}~1|{o[5]}~2|"
 
     # -------------------------------------------------------------- encodings
-    def _encode_onehot(self, g) -> np.ndarray:
-        # The wiring is fixed, so the one-hot of the ops is the whole adjacency/op encoding.
-        v = np.zeros(N_EDGES * N_OPS, dtype=np.float32)
-        v[np.arange(N_EDGES) * N_OPS + np.asarray(g)] = 1.0
-        return v
-
-    def _encode_opcount(self, g) -> np.ndarray:
-        return np.bincount(np.asarray(g), minlength=N_OPS).astype(np.float32)
-
     def _encode_path(self, g, cutoff: int | None = None) -> np.ndarray:
         v = np.zeros(len(PATH_FEATURES), dtype=np.float32)
         for route in ROUTES:
@@ -167,14 +129,3 @@ class NB201Space(SearchSpace):
             if 0 not in seq:  # a 'none' edge cuts the path
                 v[PATH_FEATURES[seq]] = 1.0
         return truncate(v, cutoff)
-
-    def encode_many(self, genotypes, encoding: str = "onehot", **options) -> np.ndarray:
-        if encoding == "path":
-            return super().encode_many(genotypes, encoding, **options)
-        self._check_encoding(encoding)
-        g = np.asarray([self.validate(x) for x in genotypes], dtype=np.int64).reshape(-1, N_EDGES)
-        if encoding == "onehot":
-            out = np.zeros((len(g), N_EDGES * N_OPS), dtype=np.float32)
-            out[np.arange(len(g))[:, None], np.arange(N_EDGES) * N_OPS + g] = 1.0
-            return out
-        return (g[:, :, None] == np.arange(N_OPS)).sum(axis=1).astype(np.float32)

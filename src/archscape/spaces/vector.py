@@ -1,0 +1,85 @@
+"""Spaces whose genotype is a fixed-length vector of categorical choices.
+
+NAS-Bench-201 (one op per edge) and NAS-Bench-Macro (one block per layer)
+share this structure: a genotype is a tuple of ``n_positions`` ints in
+``0..len(ops)-1``, a neighbour changes one position, and the one-hot and
+op-count encodings are position-wise.  Subclasses add the text form and the
+order of the index.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from archscape.errors import InvalidArchitecture
+from archscape.spaces.base import SearchSpace
+
+
+class CategoricalVectorSpace(SearchSpace):
+    """Tuples of ``n_positions`` choices among :attr:`ops`; one move changes one position."""
+
+    n_positions: int = 0
+    #: how an error message calls a position's value, e.g. "op indices"
+    choice_label: str = "choices"
+
+    @property
+    def n_choices(self) -> int:
+        return len(self.ops)
+
+    def code_of(self, genotype: tuple[int, ...]) -> int:
+        """The genotype as a base-``n_choices`` number, first position most significant."""
+        code = 0
+        for o in genotype:
+            code = code * self.n_choices + o
+        return code
+
+    def genotype_of_code(self, code: int) -> tuple[int, ...]:
+        digits = [0] * self.n_positions
+        for i in range(self.n_positions - 1, -1, -1):
+            code, digits[i] = divmod(code, self.n_choices)
+        return tuple(digits)
+
+    def validate(self, genotype) -> tuple[int, ...]:
+        n, k = self.n_positions, self.n_choices
+        if isinstance(genotype, tuple) and len(genotype) == n and all(type(o) is int and 0 <= o < k for o in genotype):
+            return genotype  # the hot path: already a clean genotype
+        if (
+            isinstance(genotype, (tuple, list, np.ndarray))
+            and len(genotype) == n
+            and all(isinstance(o, (int, np.integer)) and not isinstance(o, bool) and 0 <= o < k for o in genotype)
+        ):
+            return tuple(int(o) for o in genotype)
+        raise InvalidArchitecture(f"a {self.name} genotype is {n} {self.choice_label} in 0..{k - 1}; got {genotype!r}")
+
+    def sample(self, rng: np.random.Generator) -> tuple[int, ...]:
+        return tuple(rng.integers(0, self.n_choices, size=self.n_positions).tolist())
+
+    def neighbours(self, genotype) -> list[tuple[int, ...]]:
+        g = self.validate(genotype)
+        return [g[:i] + (o,) + g[i + 1 :] for i in range(self.n_positions) for o in range(self.n_choices) if o != g[i]]
+
+    def mutate(self, genotype, rng: np.random.Generator) -> tuple[int, ...]:
+        # A uniform pick among neighbours() without building the list.
+        g = self.validate(genotype)
+        position, o = divmod(int(rng.integers(self.n_positions * (self.n_choices - 1))), self.n_choices - 1)
+        o += o >= g[position]  # any choice but the current one
+        return g[:position] + (o,) + g[position + 1 :]
+
+    # -------------------------------------------------------------- encodings
+    def _encode_onehot(self, g) -> np.ndarray:
+        return self.encode_many([g], "onehot")[0]
+
+    def _encode_opcount(self, g) -> np.ndarray:
+        return np.bincount(np.asarray(g), minlength=self.n_choices).astype(np.float32)
+
+    def encode_many(self, genotypes, encoding: str = "onehot", **options) -> np.ndarray:
+        if encoding not in ("onehot", "opcount"):
+            return super().encode_many(genotypes, encoding, **options)
+        self._check_encoding(encoding)
+        n, k = self.n_positions, self.n_choices
+        g = np.asarray([self.validate(x) for x in genotypes], dtype=np.int64).reshape(-1, n)
+        if encoding == "onehot":
+            out = np.zeros((len(g), n * k), dtype=np.float32)
+            out[np.arange(len(g))[:, None], np.arange(n) * k + g] = 1.0
+            return out
+        return (g[:, :, None] == np.arange(k)).sum(axis=1).astype(np.float32)
