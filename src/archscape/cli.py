@@ -354,6 +354,14 @@ def demo_cmd(out_dir: Path, trials: int, budget: int, workers: int, no_progress:
     _write_report([store], out_dir / "demo-report")
 
 
+from archscape.landscape.cli import landscape as _landscape  # noqa: E402 - after the commands it extends
+from archscape.landscape.cli_theory import noise_cmd as _noise_cmd, theory_cmd as _theory_cmd  # noqa: E402
+
+_landscape.add_command(_theory_cmd, "theory")
+_landscape.add_command(_noise_cmd, "noise")
+cli.add_command(_landscape)
+
+
 # ----------------------------------------------------------------- entry
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the CLI, turning user errors into one line."""

@@ -1,0 +1,1 @@
+"""Landscape analysis of NAS problems: exhaustive, noise, theory, ELA, BBOB comparison."""

@@ -1,0 +1,324 @@
+"""Figures and the ``index.html`` of a landscape analysis.
+
+Three figures compare the noise modes of one benchmark (mean over seeds and
+each seed; same colour per mode in every figure):
+
+* ``basin_sizes.png``: the basin-size histogram on log-log axes (logarithmic
+  bins; the basin of the global optimum marked by a dotted line);
+* ``fitness_distance.png``: value against steps to the global optimum, one
+  hexbin panel per noise mode (log counts; distances are whole steps, so each
+  point is spread by up to +-0.3 steps along x to show the density, seeded),
+  with the mean value per distance;
+* ``autocorrelation.png``: rho(k) of the random walks (markers) and of the
+  exact stationary chain (dashed), with the correlation length per mode.
+
+Built with the object-oriented matplotlib API in the style of
+:mod:`archscape.report.plots` (same rc settings and Okabe-Ito colours), no
+pyplot.  :func:`write_index` writes a page from a list of ``(title, image,
+table_html)`` sections, so other landscape analyses (noise, theory, ELA,
+BBOB) can reuse it.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NamedTuple
+
+import matplotlib
+import matplotlib.lines
+import matplotlib.ticker
+import numpy as np
+from matplotlib.figure import Figure
+
+from archscape.report.plots import _COLOURS, _RC
+from archscape.util import atomic_path
+
+
+@contextmanager
+def _output(path: Path) -> Iterator[Path]:
+    """:func:`atomic_path` with the usual permissions (its temporary file is private)."""
+    with atomic_path(path) as tmp:
+        yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)
+
+
+def _colour(i: int) -> str:
+    return _COLOURS[i % len(_COLOURS)]
+
+
+def _mode_name(label: str) -> str:
+    return "mean over seeds" if label == "mean" else label.replace("seed", "seed ")
+
+
+# ---------------------------------------------------------------- figures
+def basin_size_figure(analyses: Mapping[str, object], *, title: str = "") -> Figure:
+    """Log-log histogram of basin sizes per noise mode (analyses: label -> LandscapeAnalysis)."""
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(7.2, 3.8), layout="constrained")
+        ax = fig.subplots()
+        largest = max(int(a.exhaustive.basin_sizes.max()) for a in analyses.values())
+        edges = np.unique(np.round(np.logspace(0, np.log10(largest + 1), 16)))
+        if edges.size < 2:
+            edges = np.array([1.0, 2.0])
+        centres = np.sqrt(edges[:-1] * edges[1:])
+        for i, (label, a) in enumerate(analyses.items()):
+            sizes = a.exhaustive.basin_sizes
+            counts, _ = np.histogram(sizes, bins=edges)
+            shown = counts > 0
+            c = _colour(i)
+            ax.plot(centres[shown], counts[shown], marker="o", markersize=4, linewidth=1.2, color=c,
+                    label=f"{_mode_name(label)} ({sizes.size} optima)")
+            opt = a.summary["basin_of_optimum_size"]
+            ax.axvline(max(opt, 1), color=c, linestyle=":", linewidth=1.0)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("basin size (architectures)")
+        ax.set_ylabel("number of local optima")
+        handles, labels = ax.get_legend_handles_labels()
+        handles.append(matplotlib.lines.Line2D([], [], color="0.3", linestyle=":", linewidth=1.0))
+        labels.append("basin of the global optimum")
+        fig.legend(handles, labels, loc="outside right upper", frameon=False)
+        ax.set_title(title or "basin sizes of best-improvement local search")
+    return fig
+
+
+def fitness_distance_figure(analyses: Mapping[str, object], *, title: str = "", metric: str = "value", seed: int = 0) -> Figure:
+    """Value against steps to the global optimum, one hexbin panel per noise mode."""
+    k = len(analyses)
+    cols = min(k, 4)
+    rows = -(-k // cols)
+    rng = np.random.default_rng(seed)
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(3.2 * cols + 0.8, 3.0 * rows + 0.4), layout="constrained")
+        axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True, squeeze=False)).ravel()
+        image = None
+        for i, (label, a) in enumerate(analyses.items()):
+            ax = axes[i]
+            ex = a.exhaustive
+            reach = ex.distance >= 0
+            d = ex.distance[reach].astype(np.float64)
+            v = ex.landscape.values[reach]
+            top = int(d.max()) if d.size else 0
+            x = d + rng.uniform(-0.3, 0.3, d.size)
+            if d.size > 2000:
+                image = ax.hexbin(x, v, gridsize=(max(3 * (top + 1), 12), 30), bins="log", mincnt=1,
+                                  cmap="viridis", linewidths=0.0, extent=(-0.5, top + 0.5, v.min(), v.max()))
+            else:
+                ax.scatter(x, v, s=6, alpha=0.5, color=_colour(i), linewidths=0)
+            steps = np.arange(top + 1)
+            means = np.array([v[d == s].mean() if (d == s).any() else np.nan for s in steps])
+            ax.plot(steps, means, color="#D55E00", marker="o", markersize=3.5, linewidth=1.4, label="mean per distance")
+            fdc = a.summary["fdc"]
+            ax.set_title(f"{_mode_name(label)}: FDC = {fdc:.3f}" if np.isfinite(fdc) else _mode_name(label))
+            ax.set_xlabel("steps to the global optimum")
+            ax.set_xticks(steps)
+            ax.grid(True, alpha=0.3)
+        for ax in axes[k:]:
+            ax.set_visible(False)
+        for r in range(rows):
+            axes[r * cols].set_ylabel(metric)
+        axes[0].legend(frameon=False, loc="lower left")
+        if image is not None:
+            fig.colorbar(image, ax=list(axes[:k]), label="architectures (log)", shrink=0.9)
+        if title:
+            fig.suptitle(title)
+    return fig
+
+
+def autocorrelation_figure(analyses: Mapping[str, object], *, title: str = "") -> Figure:
+    """rho(k) from the random walks (markers) and the exact stationary chain (dashed) per noise mode."""
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(5.6, 3.8), layout="constrained")
+        ax = fig.subplots()
+        for i, (label, a) in enumerate(analyses.items()):
+            w = a.walks
+            lags = np.arange(1, w.rho.size + 1)
+            c = _colour(i)
+            ax.plot(lags, w.rho, marker="o", markersize=3.5, linewidth=1.2, color=c,
+                    label=f"{_mode_name(label)} (l = {w.correlation_length:.2f})")
+            ax.plot(lags, w.rho_exact, linestyle="--", linewidth=0.9, color=c, alpha=0.8)
+        ax.axhline(0.0, color="0.4", linewidth=0.8)
+        ax.set_xlabel("lag k (random-walk steps)")
+        ax.set_ylabel("autocorrelation rho(k)")
+        ax.set_xlim(0.5, None)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.legend(frameon=False)
+        ax.set_title(title or "random-walk autocorrelation (dashed: exact stationary chain)")
+    return fig
+
+
+def save_png(fig: Figure, path: str | Path) -> Path:
+    """Write ``fig`` as PNG, atomically (no half-written file on failure)."""
+    path = Path(path)
+    with matplotlib.rc_context(_RC), _output(path) as tmp:
+        fig.savefig(tmp, format="png")
+    return path
+
+
+# ---------------------------------------------------------------- html
+class HtmlSection(NamedTuple):
+    """One part of the page: a heading, an image (or several) and a table, all optional but the title."""
+
+    title: str
+    image: str | Sequence[str] | None = None  # path(s) relative to index.html
+    table: str | None = None  # HTML, already rendered
+    caption: str = ""
+
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1150px;
+       padding: 0 1rem; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
+.meta { color: #666; font-size: .9rem; }
+table { border-collapse: collapse; margin: .6rem 0; font-size: .85rem; }
+th, td { padding: .25rem .55rem; border-bottom: 1px solid #e4e4e4; text-align: right; vertical-align: top; }
+th { background: #f6f6f6; } .wide { overflow-x: auto; }
+figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { font-size: .88rem; color: #444; }
+"""
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def render_index(sections: Sequence, *, title: str, intro: str = "", downloads: Sequence[tuple[str, str]] = ()) -> str:
+    """The page as a string. ``sections``: HtmlSection or (title, image, table_html[, caption]) tuples;
+    ``downloads``: (description, relative path) pairs."""
+    parts = []
+    secs = [s if isinstance(s, HtmlSection) else HtmlSection(*s) for s in sections]
+    if len(secs) > 1:
+        parts.append("<ul>" + "".join(f'<li><a href="#s{i}">{_esc(s.title)}</a></li>' for i, s in enumerate(secs)) + "</ul>")
+    if downloads:
+        items = "".join(f'<li><a href="{_esc(p)}">{_esc(p)}</a>: {_esc(d)}</li>' for d, p in downloads)
+        parts.append(f"<ul>{items}</ul>")
+    for i, s in enumerate(secs):
+        block = [f'<section id="s{i}"><h2>{_esc(s.title)}</h2>']
+        if s.table:
+            block.append(f'<div class="wide">{s.table}</div>')
+        images = [s.image] if isinstance(s.image, str) else list(s.image or ())
+        for img in images:
+            cap = f"<figcaption>{_esc(s.caption)}</figcaption>" if s.caption else ""
+            block.append(f'<figure><a href="{_esc(img)}"><img src="{_esc(img)}" alt="{_esc(s.title)}"></a>{cap}</figure>')
+        if s.caption and not images:
+            block.append(f'<p class="meta">{_esc(s.caption)}</p>')
+        block.append("</section>")
+        parts.append("\n".join(block))
+    body = "\n".join(parts)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_esc(title)}</title>
+<style>{_STYLE}</style>
+</head>
+<body>
+<h1>{_esc(title)}</h1>
+<p class="meta">{_esc(intro)}</p>
+{body}
+</body>
+</html>
+"""
+
+
+def write_index(out_dir: str | Path, sections: Sequence, *, title: str, intro: str = "",
+                downloads: Sequence[tuple[str, str]] = (), name: str = "index.html") -> Path:
+    """Write :func:`render_index`'s page into ``out_dir`` atomically; returns its path."""
+    path = Path(out_dir) / name
+    with _output(path) as tmp:
+        tmp.write_text(render_index(sections, title=title, intro=intro, downloads=downloads), encoding="utf-8")
+    return path
+
+
+def frame_html(frame, *, digits: int = 4) -> str:
+    """A DataFrame as an HTML table, numbers to ``digits`` significant digits."""
+    return frame.to_html(border=0, na_rep="", float_format=lambda x: f"{x:.{digits}g}", escape=True)
+
+
+# ---------------------------------------------------------------- the whole output folder
+#: the figures of the summary table on the page, in order (flattened summary keys)
+SUMMARY_ROWS = (
+    "n_rows_analysed", "n_excluded", "global_optimum.arch", "global_optimum.value", "n_local_optima",
+    "n_strict_local_optima", "n_plateau_local_optima", "basin_of_optimum_fraction", "within_eps.0.1",
+    "within_eps.0.5", "within_eps.1", "fdc", "fdc_spearman", "autocorrelation_length",
+    "autocorrelation_length_exact", "neutrality.equal", "neutrality.within_tol", "basins.mean_size",
+    "basins.max_size", "basins.mean_climb_steps", "distance.max",
+)
+
+
+def write_landscape_report(
+    out_dir: str | Path,
+    analyses: Mapping[str, object],
+    *,
+    title: str,
+    metric: str = "value",
+    extra_sections: Sequence = (),
+    extra_json: Mapping | None = None,
+) -> list[Path]:
+    """Figures, ``landscape.csv`` (one row per noise mode), ``landscape.json`` and ``index.html``.
+
+    ``extra_sections`` (HtmlSection or tuples) are appended to the page and
+    ``extra_json`` merged into the JSON file, for analyses added by other modules.
+    """
+    import json
+
+    from archscape.landscape.analyze import jsonable, summary_table
+
+    out = Path(out_dir)
+    summaries = {k: a.summary for k, a in analyses.items()}
+    table = summary_table(summaries)
+    paths = [
+        save_png(basin_size_figure(analyses), out / "basin_sizes.png"),
+        save_png(fitness_distance_figure(analyses, metric=metric), out / "fitness_distance.png"),
+        save_png(autocorrelation_figure(analyses), out / "autocorrelation.png"),
+    ]
+    csv = out / "landscape.csv"
+    with _output(csv) as tmp:
+        table.to_csv(tmp)
+    paths.append(csv)
+    js = out / "landscape.json"
+    with _output(js) as tmp:
+        tmp.write_text(json.dumps(jsonable({**summaries, **dict(extra_json or {})}), indent=1), encoding="utf-8")
+    paths.append(js)
+
+    rows = [r for r in SUMMARY_ROWS if r in table.columns]
+    lon_rows = [c for c in table.columns if c.startswith("lon.") and c not in ("lon.method", "lon.seed")]
+    first = next(iter(summaries.values()))
+    sections = [
+        HtmlSection("Figures by noise mode", None, frame_html(table[rows].T),
+                    "tie rule: " + first["tie_rule"] + ". FDC sign: " + first["fdc_sign"] + "."),
+        HtmlSection("Basins of attraction", "basin_sizes.png", None,
+                    "Number of local optima per basin size (log-log); dotted: the basin of the global optimum."),
+        HtmlSection("Fitness-distance", "fitness_distance.png", None,
+                    "Value against neighbourhood steps to the global optimum; x spread by up to 0.3 steps."),
+        HtmlSection("Random-walk autocorrelation", "autocorrelation.png", None,
+                    f"{first['walks']['n_walks']} walks of {first['walks']['length']} steps from the stationary "
+                    f"distribution, seed {first['walks']['seed']}; dashed: exact rho(k) of the stationary chain."),
+        HtmlSection("Local-optima network", None, frame_html(table[lon_rows].T), first["lon"]["definition"]),
+        *extra_sections,
+    ]
+    paths.append(write_index(out, sections, title=title,
+                             intro="Exhaustive landscape analysis, one column per noise mode.",
+                             downloads=(("figures per noise mode", "landscape.csv"), ("full results", "landscape.json"))))
+    return paths
+
+
+__all__ = [
+    "SUMMARY_ROWS",
+    "HtmlSection",
+    "autocorrelation_figure",
+    "basin_size_figure",
+    "fitness_distance_figure",
+    "frame_html",
+    "render_index",
+    "save_png",
+    "write_index",
+    "write_landscape_report",
+]
