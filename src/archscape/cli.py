@@ -355,10 +355,13 @@ def demo_cmd(out_dir: Path, trials: int, budget: int, workers: int, no_progress:
 
 
 from archscape.landscape.cli import landscape as _landscape  # noqa: E402 - after the commands it extends
+from archscape.landscape.cli_ela import bbob_cmd as _bbob_cmd, ela_cmd as _ela_cmd  # noqa: E402
 from archscape.landscape.cli_theory import noise_cmd as _noise_cmd, theory_cmd as _theory_cmd  # noqa: E402
 
 _landscape.add_command(_theory_cmd, "theory")
 _landscape.add_command(_noise_cmd, "noise")
+_landscape.add_command(_ela_cmd, "ela")
+_landscape.add_command(_bbob_cmd, "bbob")
 cli.add_command(_landscape)
 
 
