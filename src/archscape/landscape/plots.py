@@ -36,6 +36,7 @@ from matplotlib.figure import Figure
 
 from archscape.report.plots import _COLOURS, _RC
 from archscape.util import atomic_path
+from archscape.report.html import html_page
 
 
 @contextmanager
@@ -184,6 +185,7 @@ figcaption { font-size: .88rem; color: #444; }
 """
 
 
+
 def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
@@ -211,21 +213,7 @@ def render_index(sections: Sequence, *, title: str, intro: str = "", downloads: 
         block.append("</section>")
         parts.append("\n".join(block))
     body = "\n".join(parts)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_esc(title)}</title>
-<style>{_STYLE}</style>
-</head>
-<body>
-<h1>{_esc(title)}</h1>
-<p class="meta">{_esc(intro)}</p>
-{body}
-</body>
-</html>
-"""
+    return html_page(title, f'<p class="meta">{_esc(intro)}</p>\n{body}', _STYLE)
 
 
 def write_index(out_dir: str | Path, sections: Sequence, *, title: str, intro: str = "",

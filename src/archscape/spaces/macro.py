@@ -28,7 +28,7 @@ from functools import cached_property
 
 
 from archscape.errors import InvalidArchitecture
-from archscape.spaces.vector import CategoricalVectorSpace
+from archscape.spaces.vector import CategoricalVectorSpace, from_code, to_code
 
 OPS = ("identity", "mb3_k3", "mb6_k5")
 N_LAYERS = 8
@@ -36,21 +36,16 @@ N_OPS = 3
 SIZE = N_OPS**N_LAYERS
 #: layers per stage; the first layer of each stage has stride 2
 STAGES = (2, 3, 3)
-_POW = tuple(N_OPS ** (N_LAYERS - 1 - i) for i in range(N_LAYERS))
 _DIGITS = frozenset("012")
 
 
 def index_of(genotype: tuple[int, ...]) -> int:
     """Base-3 number of a chain, first layer most significant (lexicographic order of the keys)."""
-    return sum(o * p for o, p in zip(genotype, _POW))
+    return to_code(genotype, N_OPS)
 
 
 def genotype_of_index(index: int) -> tuple[int, ...]:
-    digits = []
-    for p in _POW:
-        digits.append(index // p)
-        index %= p
-    return tuple(digits)
+    return from_code(index, N_OPS, N_LAYERS)
 
 
 def trained_as(genotype: tuple[int, ...]) -> tuple[int, ...]:

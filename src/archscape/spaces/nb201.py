@@ -20,7 +20,7 @@ import numpy as np
 
 from archscape.errors import InvalidArchitecture
 from archscape.spaces.base import truncate
-from archscape.spaces.vector import CategoricalVectorSpace
+from archscape.spaces.vector import CategoricalVectorSpace, from_code, to_code
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 #: (from, to) of each edge, in arch-string order
@@ -30,20 +30,15 @@ N_OPS = 5
 SIZE = N_OPS**N_EDGES
 #: input->output routes through the cell, as edge positions
 ROUTES = ((3,), (0, 4), (1, 5), (0, 2, 5))
-_POW = tuple(N_OPS ** (N_EDGES - 1 - e) for e in range(N_EDGES))
 
 
 def code_of(genotype: tuple[int, ...]) -> int:
     """Base-5 number of a cell, first edge most significant (the six-digit key of the tables)."""
-    return sum(o * p for o, p in zip(genotype, _POW))
+    return to_code(genotype, N_OPS)
 
 
 def genotype_of_code(code: int) -> tuple[int, ...]:
-    digits = []
-    for p in _POW:
-        digits.append(code // p)
-        code %= p
-    return tuple(digits)
+    return from_code(code, N_OPS, N_EDGES)
 
 
 def _path_features() -> dict[tuple[int, ...], int]:

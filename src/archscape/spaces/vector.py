@@ -15,6 +15,22 @@ from archscape.errors import InvalidArchitecture
 from archscape.spaces.base import SearchSpace
 
 
+def to_code(genotype: tuple[int, ...], base: int) -> int:
+    """A choice vector as a base-``base`` number, first position most significant."""
+    code = 0
+    for o in genotype:
+        code = code * base + o
+    return code
+
+
+def from_code(code: int, base: int, length: int) -> tuple[int, ...]:
+    """Inverse of :func:`to_code` for vectors of ``length`` positions."""
+    digits = [0] * length
+    for i in range(length - 1, -1, -1):
+        code, digits[i] = divmod(code, base)
+    return tuple(digits)
+
+
 class CategoricalVectorSpace(SearchSpace):
     """Tuples of ``n_positions`` choices among :attr:`ops`; one move changes one position."""
 
@@ -25,19 +41,6 @@ class CategoricalVectorSpace(SearchSpace):
     @property
     def n_choices(self) -> int:
         return len(self.ops)
-
-    def code_of(self, genotype: tuple[int, ...]) -> int:
-        """The genotype as a base-``n_choices`` number, first position most significant."""
-        code = 0
-        for o in genotype:
-            code = code * self.n_choices + o
-        return code
-
-    def genotype_of_code(self, code: int) -> tuple[int, ...]:
-        digits = [0] * self.n_positions
-        for i in range(self.n_positions - 1, -1, -1):
-            code, digits[i] = divmod(code, self.n_choices)
-        return tuple(digits)
 
     def validate(self, genotype) -> tuple[int, ...]:
         n, k = self.n_positions, self.n_choices
