@@ -234,7 +234,7 @@ def data_fetch(names: tuple[str, ...], fetch_all: bool, source: str | None, forc
 
 def _fetchable(entry, source: str | None) -> bool:
     if source is None:
-        return entry.url is not None and entry.sha256 is not None
+        return entry.url is not None and (entry.sha256 is not None or entry.md5 is not None)
     folder = Path(source)
     return folder.is_dir() and any(folder.rglob(entry.filename))
 
@@ -258,7 +258,7 @@ def data_verify(names: tuple[str, ...]) -> None:
 
 
 # ----------------------------------------------------------------- run
-RESULT_FLAGS = ("benchmark", "optimizers", "budget", "trials", "seed", "noise", "fidelity", "report_metric")
+RESULT_FLAGS = ("benchmark", "optimizers", "budget", "trials", "seed", "noise", "fidelity", "report_metric", "space", "evaluator")
 
 
 @cli.command("run")
@@ -271,6 +271,15 @@ RESULT_FLAGS = ("benchmark", "optimizers", "budget", "trials", "seed", "noise", 
 @click.option("--noise", default=None, help="seed (default), mean, or a seed number.")
 @click.option("--fidelity", type=int, default=None, help="Training budget (epochs) of the table.")
 @click.option("--report-metric", default=None, help="Metric a report reads for the incumbent (default: the objective, denoised).")
+@click.option("--space", default=None, help="Search space (default: the benchmark's); with --evaluator train, the networks trained.")
+@click.option("--evaluator", type=click.Choice(["table", "train"]), default=None, help="table (query the benchmark, default) or train (train every architecture).")
+@click.option("--dataset", default=None, help="Train evaluator: mnist, fashion-mnist, cifar10, cifar100 or imagefolder.")
+@click.option("--epochs", type=click.IntRange(1), default=None, help="Train evaluator: epochs per architecture (the fidelity).")
+@click.option("--batch-size", type=click.IntRange(1), default=None, help="Train evaluator: batch size.")
+@click.option("--device", default=None, help="Train evaluator: auto (default: cuda if available), cpu, cuda, cuda:N.")
+@click.option("--train-subset", type=click.IntRange(2), default=None, help="Train evaluator: train on this many images (stratified).")
+@click.option("--val-subset", type=click.IntRange(1), default=None, help="Train evaluator: validate on this many images (stratified).")
+@click.option("--test-subset", type=click.IntRange(0), default=None, help="Train evaluator: test on this many images (0: no test).")
 @click.option("--name", default=None, help="Study name (default: the store's file name).")
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Worker processes.")
 @click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="SQLite store (default runs/<benchmark>.sqlite).")
@@ -278,36 +287,65 @@ RESULT_FLAGS = ("benchmark", "optimizers", "budget", "trials", "seed", "noise", 
 @click.option("--commit-every", type=click.FloatRange(0), default=0.1, show_default=True, help="Seconds between commits.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Also write a report here.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def run_cmd(config_file, benchmark, optimizers, budget, trials, seed, noise, fidelity, report_metric, name, workers,
+def run_cmd(config_file, benchmark, optimizers, budget, trials, seed, noise, fidelity, report_metric, space, evaluator,
+            dataset, epochs, batch_size, device, train_subset, val_subset, test_subset, name, workers,
             store_path, resume_path, commit_every, report_dir, no_progress) -> None:
-    """Compare NAS optimizers on a benchmark: many trials into a store, optionally a report."""
+    """Compare NAS optimizers on a benchmark, or by training networks: many trials into a store, optionally a report."""
     from archscape.run.config import config_from_mapping, load_config_file
     from archscape.run.runner import run_study, stored_config
 
     flags = {"benchmark": benchmark, "optimizers": list(optimizers) or None, "budget": budget, "trials": trials,
-             "seed": seed, "noise": noise, "fidelity": fidelity, "report_metric": report_metric, "name": name}
+             "seed": seed, "noise": noise, "fidelity": fidelity, "report_metric": report_metric, "name": name,
+             "space": space, "evaluator": evaluator}
+    train_flags = {k: v for k, v in (("dataset", dataset), ("epochs", epochs), ("batch_size", batch_size), ("device", device),
+                                     ("train_subset", train_subset), ("val_subset", val_subset), ("test_subset", test_subset))
+                   if v is not None}
     if resume_path is not None:
-        given = [k for k in RESULT_FLAGS if flags[k] is not None] + (["config"] if config_file else [])
+        given = [k for k in RESULT_FLAGS if flags[k] is not None] + [k for k in train_flags if k != "device"]
+        given += ["config"] if config_file else []
         if given:
             raise ArchscapeError(f"--resume continues the stored settings; drop --{given[0].replace('_', '-')}")
         if store_path is not None and store_path != resume_path:
             raise ArchscapeError("give either --store or --resume, not both")
         config = stored_config(resume_path)
+        if device is not None:  # where it runs, not what it computes
+            if config.train is None:
+                raise ArchscapeError("--device applies to studies of the train evaluator")
+            config = config.model_copy(update={"train": config.train.model_copy(update={"device": device})})
         store_path = resume_path
     else:
         data = load_config_file(config_file) if config_file else {}
         runtime = {k: data.pop(k) for k in ("workers", "store") if k in data}
         data.update({k: v for k, v in flags.items() if v is not None})
+        if train_flags:
+            if data.get("evaluator") != "train":
+                raise ArchscapeError(f"--{next(iter(train_flags)).replace('_', '-')} sets how networks are trained; add --evaluator train")
+            train = data.get("train") or {}
+            if not isinstance(train, dict):
+                raise ArchscapeError(f"'train' in {config_file} must be a mapping of training settings")
+            data["train"] = {**train, **train_flags}
+        if data.get("evaluator") == "train":  # training is slow: one trial of one optimizer unless told otherwise
+            data.setdefault("trials", 1)
+            data.setdefault("optimizers", [_default_train_optimizer(data.get("space"))])
         source = str(config_file) if config_file else "settings"
         config = config_from_mapping(data, source)
         if store_path is None:
-            store_path = Path(runtime.get("store") or f"runs/{config.benchmark}.sqlite")
+            default = (f"runs/{config.space or 'train'}-{config.train.dataset}.sqlite" if config.evaluator == "train"
+                       else f"runs/{config.benchmark}.sqlite")
+            store_path = Path(runtime.get("store") or default)
         if workers == 1 and "workers" in runtime:
             workers = int(runtime["workers"])
     result = run_study(config, store_path, workers=workers, commit_every=commit_every, progress=not no_progress)
     click.echo(f"{result.n_evaluations:,} evaluations in {result.n_trials} trials stored in {result.store} ({result.wall_seconds:.1f} s)")
     if report_dir is not None:
         _write_report([store_path], report_dir)
+
+
+def _default_train_optimizer(space: str | None) -> str:
+    """The search run by ``--evaluator train`` without ``--optimizer``: NAGO's BO on its space, else random search."""
+    from archscape.search import optimizer_names
+
+    return "nago-bo" if space == "nago" and "nago-bo" in optimizer_names() else "random"
 
 
 def _write_report(stores, out_dir: Path) -> Path:

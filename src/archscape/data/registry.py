@@ -43,6 +43,10 @@ class DataEntry:
     package: str | None = None
     #: the pip extra of archscape that installs ``package``, when it is optional
     extra: str | None = None
+    #: the MD5 published for the official file, where that is all its source publishes (CIFAR), or
+    #: where ``sha256``/``size`` pin another copy (MNIST rebuilt from PNG, Debian's Fashion-MNIST):
+    #: a file matching either the SHA-256 or the MD5 is accepted
+    md5: str | None = None
 
 
 _GH = "https://raw.githubusercontent.com"
@@ -188,6 +192,70 @@ for _ds, _sha, _size in (
     )
 
 
+# ------------------------------------------------- image data sets (training)
+# The data sets that ``archscape.train.datasets`` trains on.  Each entry pins
+# the copy available offline (sha256 + size) and also accepts the official
+# file by its published MD5, so both a user who downloads it and a machine
+# with the local copy verify.
+_MNIST = "https://ossci-datasets.s3.amazonaws.com/mnist"  # PyTorch's mirror of yann.lecun.com/exdb/mnist (same bytes)
+for _part, _file, _sha, _md5 in (
+    ("train-images", "train-images-idx3-ubyte.gz", "f7f5cc0af284f5f5ea460ac86b3c150a5ad136662905093711fb36b50422e9a3", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+    ("train-labels", "train-labels-idx1-ubyte.gz", "e951e04841c3eaa1ac9e609e3c6500b2bce3004213bf3c99d99c215d320468c7", "d53e105ee54ea40749a09fcbcd1e9432"),
+    ("test-images", "t10k-images-idx3-ubyte.gz", "29e9234bf003961ca9677f4d58b314800ff2ec50c6a9125618ebb8d32761535c", "9fb629c4189551a2d022fa330f9573f3"),
+    ("test-labels", "t10k-labels-idx1-ubyte.gz", "dfc0d8acaee586b452959ef7713947caf7e9db16d0422cb155aa946821876f50", "ec29112dd5afa0611ce80d1b7f02629c"),
+):
+    _add(
+        DataEntry(
+            name=f"mnist-{_part}",
+            filename=_file,
+            sha256=_sha,  # the copy in ../shared/data/mnist, rebuilt losslessly from PNG
+            size=None,  # the rebuilt copy and the official file differ in size
+            licence="CC BY-SA 3.0",
+            source="http://yann.lecun.com/exdb/mnist/",
+            description=f"MNIST {_part} (IDX); SHA-256 of a copy rebuilt losslessly from PNG (same images, "
+            "order may differ), MD5 of the official file",
+            url=f"{_MNIST}/{_file}",
+            md5=_md5,
+        )
+    )
+_FASHION = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com"
+for _part, _file, _sha, _md5 in (
+    ("train-images", "train-images-idx3-ubyte.gz", "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+    ("train-labels", "train-labels-idx1-ubyte.gz", "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056", "25c81989df183df01b3e8a0aad5dffbe"),
+    ("test-images", "t10k-images-idx3-ubyte.gz", "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa", "bef4ecab320f06d8554ea6380940ec79"),
+    ("test-labels", "t10k-labels-idx1-ubyte.gz", "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05", "bb300cfdad3c16e7a12a480ee83cd310"),
+):
+    _add(
+        DataEntry(
+            name=f"fashion-mnist-{_part}",
+            # cached under its own name: MNIST's files have the same official names
+            filename="fashion-" + _file,
+            sha256=_sha,  # Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist/), re-gzipped
+            size=None,
+            licence="MIT",
+            source="https://github.com/zalandoresearch/fashion-mnist",
+            description=f"Fashion-MNIST {_part} (IDX); SHA-256 of the Debian package dataset-fashion-mnist, "
+            "MD5 of the official file",
+            url=f"{_FASHION}/{_file}",
+            md5=_md5,
+        )
+    )
+for _ds, _md5, _size in (("10", "c58f30108f718f92721af3b95e74349a", 170498071), ("100", "eb9058c3a382ffc7106e4002c42a8d85", 169001437)):
+    _add(
+        DataEntry(
+            name=f"cifar{_ds}-python",
+            filename=f"cifar-{_ds}-python.tar.gz",
+            sha256=None,  # the source publishes MD5 only
+            size=_size,
+            licence="no licence stated (Krizhevsky 2009; cite the tech report)",
+            source="https://www.cs.toronto.edu/~kriz/cifar.html",
+            description=f"CIFAR-{_ds}, python version: pickled batches in a tar.gz",
+            url=f"https://www.cs.toronto.edu/~kriz/cifar-{_ds}-python.tar.gz",
+            md5=_md5,
+        )
+    )
+
+
 # --------------------------------------------------------------------- cache
 def cache_dir() -> Path:
     """Where fetched files and converted tables live."""
@@ -262,11 +330,13 @@ def _resolve_source(e: DataEntry, source: str | os.PathLike | None) -> str:
         return source
     local = Path(urllib.request.url2pathname(parsed.path) if parsed.scheme == "file" else source).expanduser()
     if local.is_dir():
-        # A directory: find the entry's file name inside it (e.g. ../shared/data).
-        hits = sorted(local.rglob(e.filename))
+        # A directory: find the entry's file name inside it (e.g. ../shared/data), or the
+        # official file name where the cache uses another; several hits: the one that verifies.
+        names = [e.filename] + [n for n in (_official_name(e),) if n and n != e.filename]
+        hits = [h for n in names for h in sorted(local.rglob(n)) if h.is_file()]
         if not hits:
             raise DataError(f"no file named {e.filename!r} under {local} for {e.name}")
-        local = hits[0]
+        local = next((h for h in hits if _verifies(e, h)), hits[0]) if len(hits) > 1 else hits[0]
     if not local.is_file():
         raise DataError(f"{local} does not exist (fetching {e.name}; accepted: a file, a directory holding {e.filename}, a file:// or http(s):// URL)")
     return str(local)
@@ -322,12 +392,42 @@ def _check_file(e: DataEntry, file: Path, *, origin: str) -> None:
         raise DataError(
             f"{e.name}: {origin} has {size} bytes, expected {e.size} (truncated or wrong file); nothing was written to the cache"
         )
-    if e.sha256 is not None:
-        got = sha256_of(file)
-        if got != e.sha256:
-            raise DataError(
-                f"{e.name}: checksum mismatch for {origin}: SHA-256 {got}, expected {e.sha256}; nothing was written to the cache"
-            )
+    if e.sha256 is None and e.md5 is None:
+        return
+    sha, md5 = _digests(file, md5=e.md5 is not None)
+    if (e.sha256 is not None and sha == e.sha256) or (e.md5 is not None and md5 == e.md5):
+        return
+    if e.md5 is None:
+        what = f"SHA-256 {sha}, expected {e.sha256}"
+    elif e.sha256 is None:
+        what = f"MD5 {md5}, expected {e.md5}"
+    else:
+        what = f"SHA-256 {sha}, expected {e.sha256} (or MD5 {e.md5} of the official file; got {md5})"
+    raise DataError(f"{e.name}: checksum mismatch for {origin}: {what}; nothing was written to the cache")
+
+
+def _digests(file: Path, *, md5: bool, chunk: int = 1 << 20) -> tuple[str, str | None]:
+    """SHA-256 (and MD5) of a file in one pass."""
+    h = hashlib.sha256()
+    m = hashlib.md5(usedforsecurity=False) if md5 else None  # the published checksum of CIFAR/MNIST files
+    with open(file, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+            if m is not None:
+                m.update(block)
+    return h.hexdigest(), None if m is None else m.hexdigest()
+
+
+def _verifies(e: DataEntry, file: Path) -> bool:
+    try:
+        _check_file(e, file, origin=str(file))
+    except (DataError, OSError):
+        return False
+    return True
+
+
+def _official_name(e: DataEntry) -> str | None:
+    return urllib.parse.urlparse(e.url).path.rsplit("/", 1)[-1] or None if e.url else None
 
 
 @dataclass(frozen=True)
@@ -348,6 +448,6 @@ def verify(name: str) -> Status:
         _check_file(e, p, origin=str(p))
     except DataError as exc:
         return Status(name, "corrupt", str(exc))
-    if e.sha256 is None:
+    if e.sha256 is None and e.md5 is None:
         return Status(name, "unpinned", f"{p} (no published checksum to compare)")
     return Status(name, "ok", str(p))

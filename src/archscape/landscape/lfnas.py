@@ -32,29 +32,11 @@ import numpy as np
 
 from archscape.errors import ArchscapeError, DataError, unknown
 
+from archscape.spaces.cnn import BROAD_BOUNDS, NARROW_BOUNDS  # the design space's bounds live with the space
+
 from .bbob import normalize
 from .ela import LFNAS_SETS, calculate_features
 
-#: bounds of the broad CNN space, per variable-name prefix
-BROAD_BOUNDS = {
-    "filters_": (10.0, 600.0),
-    "k_": (1.0, 8.0),
-    "s_": (1.0, 5.0),
-    "dense_size_": (0.0, 2000.0),
-    "dropout_": (1e-5, 0.9),
-    "lr": (1e-5, 1e-2),
-    "l2": (1e-5, 1e-2),
-}
-#: bounds of the narrowed CNN space
-NARROW_BOUNDS = {
-    "filters_": (250.0, 400.0),
-    "k_": (3.0, 7.0),
-    "s_": (2.0, 5.0),
-    "dense_size_": (500.0, 1500.0),
-    "dropout_": (0.1, 0.4),
-    "lr": (4e-3, 9e-3),
-    "l2": (5e-4, 3e-3),
-}
 SPACES = {"cnn-broad": BROAD_BOUNDS, "cnn-narrow": NARROW_BOUNDS}
 #: columns of the published tables that are not ELA design variables
 DROPPED = (

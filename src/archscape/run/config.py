@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from archscape.errors import ArchscapeError
 
@@ -29,6 +29,62 @@ class OptimizerSpec(BaseModel):
     name: str
     label: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
+
+
+class TrainSettings(BaseModel):
+    """How the ``train`` evaluator trains (see :mod:`archscape.train`); no torch needed to validate.
+
+    ``device`` and ``num_workers`` change where and how fast a study runs, not
+    its numbers: they are left out of the fingerprint (CPU and CUDA runs of the
+    same settings are one study).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # the data
+    dataset: str = "cifar10"
+    root: str | None = Field(None, description="data folder or file instead of the registry (required for imagefolder)")
+    val_fraction: float = Field(0.1, gt=0, lt=1)
+    split_seed: int = Field(0, ge=0, description="seed of the train/validation split and of the subsets")
+    train_subset: int | None = Field(None, ge=2)
+    val_subset: int | None = Field(None, ge=1)
+    test_subset: int | None = Field(None, ge=0)
+    augment: bool | None = None
+    image_size: int | None = Field(None, ge=1)
+    # the training
+    epochs: int = Field(5, ge=1)
+    batch_size: int = Field(128, ge=1)
+    eval_batch_size: int = Field(512, ge=1)
+    optimizer: Literal["sgd", "adam", "adamw"] = "sgd"
+    lr: float | None = Field(None, gt=0)
+    momentum: float = Field(0.9, ge=0, lt=1)
+    nesterov: bool = True
+    weight_decay: float = Field(5e-4, ge=0)
+    schedule: Literal["cosine", "step", "constant"] = "cosine"
+    step_size: int | None = Field(None, ge=1)
+    gamma: float = Field(0.1, gt=0, le=1)
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
+    grad_clip: float | None = Field(None, gt=0)
+    deterministic: bool = True
+    network_hints: bool = True
+    network: dict[str, Any] = Field(default_factory=dict, description="options of the network builder, e.g. {C: 8, N: 1}")
+    # runtime only
+    device: str = "auto"
+    num_workers: int = Field(0, ge=0)
+
+    @field_validator("dataset")
+    @classmethod
+    def _dataset(cls, v: str) -> str:
+        from archscape.train.datasets import canonical_name  # torch-free module level
+
+        try:
+            return canonical_name(v)
+        except ArchscapeError as exc:
+            raise ValueError(str(exc)) from None
+
+
+#: keys of :class:`TrainSettings` that do not change a study's numbers
+TRAIN_RUNTIME_KEYS = ("device", "num_workers")
 
 
 class RunConfig(BaseModel):
@@ -45,6 +101,24 @@ class RunConfig(BaseModel):
     fidelity: int | None = None
     report_metric: str | None = None
     name: str | None = None
+    #: search space (default: the benchmark's); the train evaluator trains its networks
+    space: str | None = None
+    #: "table" (query the benchmark) or "train" (train every architecture; settings in ``train``)
+    evaluator: Literal["table", "train"] = "table"
+    train: TrainSettings | None = None
+
+    @model_validator(mode="after")
+    def _evaluator_settings(self) -> RunConfig:
+        if self.evaluator == "train":
+            if self.train is None:
+                self.train = TrainSettings()
+            if self.fidelity is not None:
+                raise ValueError("with evaluator 'train' the fidelity is train.epochs; drop 'fidelity'")
+            if self.noise == "mean":
+                raise ValueError("with evaluator 'train' noise must be 'seed' or a seed number (each query trains once)")
+        elif self.train is not None:
+            raise ValueError("'train' settings need evaluator: train")
+        return self
 
     @field_validator("noise")
     @classmethod
@@ -87,6 +161,14 @@ class RunConfig(BaseModel):
         data = self.model_dump()
         data["optimizers"] = [o.model_dump() for o in self.labelled()]
         data.pop("name")
+        # Fields added with real training are left out at their defaults, so a tabular
+        # study keeps the fingerprint it had before they existed.
+        for key, default in (("space", None), ("evaluator", "table"), ("train", None)):
+            if data.get(key) == default:
+                data.pop(key, None)
+        if data.get("train") is not None:
+            for key in TRAIN_RUNTIME_KEYS:
+                data["train"].pop(key, None)
         return data
 
     def fingerprint(self) -> str:
@@ -130,11 +212,13 @@ def describe_validation_error(exc: ValidationError) -> str:
     err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = ".".join(str(p) for p in err["loc"]) or "config"
     if err["type"] == "extra_forbidden":
-        model = RunConfig if len(err["loc"]) == 1 else OptimizerSpec
+        model = RunConfig if len(err["loc"]) == 1 else TrainSettings if err["loc"][0] == "train" else OptimizerSpec
         return f"unknown key {loc!r}; accepted: {', '.join(model.model_fields)}"
     if err["type"] == "missing":
         return f"missing key {loc!r}"
     msg = err["msg"].removeprefix("Value error, ")
+    if not err["loc"]:  # a rule across several keys
+        return msg
     return f"bad value for {loc!r}: {msg} (got {err.get('input')!r})"
 
 

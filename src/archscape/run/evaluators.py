@@ -73,25 +73,41 @@ class TableEvaluator:
         row = int(np.nanargmax(self.report_values))
         return self.bench.space.format(self.bench._genotype_of(row)), float(self.report_values[row])
 
-    def evaluate(self, genotype: Genotype, u: float) -> Outcome:
+    def evaluate(self, genotype: Genotype, u: float, fidelity: int | None = None) -> Outcome:
+        """Query ``genotype``; ``fidelity`` (an optimizer's request) overrides the study's."""
+        fidelity = self.fidelity if fidelity is None else self.bench.check_fidelity(fidelity)
         try:
             row = self.bench.row_of(genotype)
         except ArchscapeError as exc:
-            return Outcome(None, math.nan, None, {}, 0.0, None, self.fidelity, "failed", str(exc))
+            return Outcome(None, math.nan, None, {}, 0.0, None, fidelity, "failed", str(exc))
         if self.noise == "seed":
-            seed: Any = int(u * self._n_seeds[row])
+            n_seeds = self._n_seeds[row] if fidelity == self.fidelity else int(self.bench.tables[fidelity].n_seeds[row])
+            seed: Any = int(u * n_seeds)
         elif self.noise == "mean":
             seed = "mean"
         else:
             seed = self.noise
-        ev = self.bench.query_row(row, noise=seed, fidelity=self.fidelity)
+        ev = self.bench.query_row(row, noise=seed, fidelity=fidelity)
         return Outcome(
             row, ev.metrics[self.objective], float(self.report_values[row]), ev.metrics, ev.cost, ev.seed, ev.fidelity
         )
 
 
-def make_evaluator(bench: Benchmark, **settings: Any) -> TableEvaluator:
-    """The evaluator for a benchmark (tables today; real training plugs in here)."""
+def make_evaluator(bench: Benchmark | None = None, *, kind: str = "table", **settings: Any):
+    """The evaluator of a study.
+
+    ``kind="table"``: queries the tabular benchmark ``bench``;
+    ``kind="train"``: trains every architecture
+    (:class:`archscape.train.evaluator.TrainEvaluator`; settings ``space``,
+    ``settings`` (the ``train`` mapping), ``noise``, ``report_metric``;
+    needs the ``train`` extra).
+    """
+    if kind == "train":
+        from archscape.train.evaluator import TrainEvaluator
+
+        return TrainEvaluator(**settings)
+    if kind != "table":
+        raise ArchscapeError(f"unknown evaluator {kind!r}; accepted: table, train")
     if isinstance(bench, TableBenchmark):
         return TableEvaluator(bench, **settings)
-    raise ArchscapeError(f"{bench.name} has no evaluator yet")
+    raise ArchscapeError(f"{getattr(bench, 'name', bench)} has no table evaluator; use evaluator: train")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing as mp
+import os
 import queue
 import time
 from collections.abc import Callable
@@ -65,7 +66,14 @@ class StudyResult:
 def _evaluator(config_json: str) -> TableEvaluator:
     # One evaluator per process and study: workers rebuild it from the config.
     config = RunConfig.model_validate_json(config_json)
+    if config.evaluator == "train":
+        space = config.space or load_benchmark(config.benchmark).space.name
+        return make_evaluator(kind="train", space=space, settings=config.train, noise=config.noise,
+                              report_metric=config.report_metric)
     bench = load_benchmark(config.benchmark)
+    if config.space is not None and config.space != bench.space.name:
+        raise ArchscapeError(f"{config.benchmark} is a benchmark of the {bench.space.name} space, not {config.space}; "
+                             "drop --space, or train with --evaluator train")
     return make_evaluator(bench, noise=config.noise, fidelity=config.fidelity, report_metric=config.report_metric)
 
 
@@ -92,6 +100,8 @@ def run_trial(config: RunConfig, task: TrialTask, emit: Callable[[EvaluationReco
     optimizer = make_optimizer(task.optimizer, **task.params).setup(space, opt_rng)
     sim_time = 0.0
     wall_offset = 0.0
+    # Multi-fidelity optimizers name the fidelity (epochs) of each evaluation they ask for.
+    requested = getattr(optimizer, "requested_fidelity", None)
     for rec in task.done:
         genotype = optimizer.ask()
         noise_rng.random()
@@ -100,6 +110,13 @@ def run_trial(config: RunConfig, task: TrialTask, emit: Callable[[EvaluationReco
                 f"cannot resume trial {task.trial_index} of {task.label}: query {rec.k} replays as "
                 f"{space.format(genotype)}, but the store holds {rec.arch} (was it written by other code?)"
             )
+        if requested is not None:
+            fidelity = requested(genotype)
+            if fidelity is not None and rec.fidelity is not None and int(fidelity) != rec.fidelity:
+                raise StoreError(
+                    f"cannot resume trial {task.trial_index} of {task.label}: query {rec.k} replays at fidelity "
+                    f"{fidelity}, but the store holds fidelity {rec.fidelity}"
+                )
         optimizer.tell(genotype, math.nan if rec.objective is None else rec.objective)
         sim_time, wall_offset = rec.sim_time, rec.wall_time
     start = time.perf_counter() - wall_offset
@@ -108,7 +125,9 @@ def run_trial(config: RunConfig, task: TrialTask, emit: Callable[[EvaluationReco
             genotype = optimizer.ask()
         except SearchExhausted:
             return
-        out = evaluator.evaluate(genotype, noise_rng.random())
+        fidelity = requested(genotype) if requested is not None else None
+        u = noise_rng.random()
+        out = evaluator.evaluate(genotype, u) if fidelity is None else evaluator.evaluate(genotype, u, fidelity=fidelity)
         sim_time += out.cost
         failed = out.status != "ok" or math.isnan(out.objective)
         emit(
@@ -140,7 +159,9 @@ def open_study(config: RunConfig, store_path: str | Path, evaluator: TableEvalua
             "fidelity": evaluator.fidelity,
         }
         name = config.name or Path(store_path).stem
-        return store, store.create_study(name, config.benchmark, config.identity(), fingerprint, info, __version__)
+        # what the study ran on: the benchmark, or e.g. "train:nago/fashion-mnist"
+        label = getattr(evaluator, "name", None) if config.evaluator == "train" else None
+        return store, store.create_study(name, label or config.benchmark, config.identity(), fingerprint, info, __version__)
     study = studies[0]
     if study.fingerprint != fingerprint:
         store.close()
@@ -199,6 +220,8 @@ def run_study(
         tasks = pending_tasks(store, study_id, config)
         total = sum(config.budget - len(t.done) for t in tasks)
         with _Progress(progress, total, len(tasks), config) as bar:
+            if hasattr(evaluator, "attach_progress"):  # epoch bars of in-process training under the study's bar
+                evaluator.attach_progress(bar.rich if workers == 1 or len(tasks) <= 1 else None)
             writer = _Writer(store, commit_every, bar)
             if workers == 1 or len(tasks) <= 1:
                 _run_serial(config, tasks, writer)
@@ -251,8 +274,12 @@ def _run_serial(config: RunConfig, tasks: list[TrialTask], writer: _Writer) -> N
         writer.add(task.trial_id, buffer.copy(), "complete")
 
 
-def _worker(config_json: str, tasks: mp.Queue, results: mp.Queue, commit_every: float) -> None:
+def _worker(config_json: str, tasks: mp.Queue, results: mp.Queue, commit_every: float, threads: int = 1) -> None:
     config = RunConfig.model_validate_json(config_json)
+    if config.evaluator == "train":  # share the cores between the workers' trainings
+        from archscape.train import require_torch
+
+        require_torch().set_num_threads(threads)
     while True:
         task = tasks.get()
         if task is None:
@@ -284,7 +311,9 @@ def _run_processes(config: RunConfig, tasks: list[TrialTask], writer: _Writer, w
     for _ in range(n_workers):
         task_q.put(None)
     config_json = config.model_dump_json()
-    procs = [ctx.Process(target=_worker, args=(config_json, task_q, result_q, commit_every), daemon=True) for _ in range(n_workers)]
+    threads = max(1, (os.cpu_count() or 1) // n_workers)
+    procs = [ctx.Process(target=_worker, args=(config_json, task_q, result_q, commit_every, threads), daemon=True)
+             for _ in range(n_workers)]
     for p in procs:
         p.start()
     remaining = len(tasks)
@@ -326,6 +355,8 @@ class _Progress:
         self.total = total
         self.n_trials = n_trials
         self.config = config
+        #: the running rich Progress (None when disabled)
+        self.rich = None
 
     def __enter__(self) -> _Progress:
         if self.enabled:
@@ -335,7 +366,10 @@ class _Progress:
                 TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=False
             )
             self._bar.start()
-            self._queries = self._bar.add_task(f"queries on {self.config.benchmark}", total=self.total)
+            self.rich = self._bar
+            c = self.config
+            what = f"trainings on {c.train.dataset}" if c.evaluator == "train" else f"queries on {c.benchmark}"
+            self._queries = self._bar.add_task(what, total=self.total)
             self._trials = self._bar.add_task("trials", total=self.n_trials)
         return self
 
@@ -348,3 +382,4 @@ class _Progress:
     def __exit__(self, *exc) -> None:
         if self.enabled:
             self._bar.stop()
+            self.rich = None

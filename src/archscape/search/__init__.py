@@ -46,5 +46,9 @@ def _register_builtin() -> None:
 
 _register_builtin()
 
+from archscape.search.nago_bo import NagoBO  # noqa: E402  (NAGO generator search, issue 5)
+
+register_optimizer(NagoBO.name, NagoBO)
+
 
 __all__ = ["Optimizer", "SearchExhausted", "make_optimizer", "optimizer_names", "register_optimizer"]

@@ -75,4 +75,29 @@ register_space("graph", _graph)
 register_space("graph-proteins", _graph_proteins)
 
 
+def _cnn_broad() -> SearchSpace:
+    from archscape.spaces.cnn import broad
+
+    return broad()
+
+
+def _cnn_narrow() -> SearchSpace:
+    from archscape.spaces.cnn import narrow
+
+    return narrow()
+
+
+register_space("cnn-broad", _cnn_broad)
+register_space("cnn-narrow", _cnn_narrow)
+
+
+def _nago() -> SearchSpace:
+    from archscape.spaces.nago import NagoSpace
+
+    return NagoSpace()
+
+
+register_space("nago", _nago)
+
+
 __all__ = ["ENCODINGS", "Genotype", "SearchSpace", "get_space", "register_space", "space_names"]

@@ -21,6 +21,8 @@ BUILDER_MODULES = {
     "darts": "archscape.train.models.darts",
     "macro": "archscape.train.models.macro",
     "cnn": "archscape.train.models.cnn",
+    "cnn-broad": "archscape.train.models.cnn",
+    "cnn-narrow": "archscape.train.models.cnn",
     "nago": "archscape.train.models.nago",
 }
 _BUILDERS: dict[str, Callable[..., Any]] = {}
