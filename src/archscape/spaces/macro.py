@@ -24,8 +24,6 @@ has a single input-output path, so the space offers no ``path`` encoding.
 
 from __future__ import annotations
 
-from functools import cached_property
-
 
 from archscape.errors import InvalidArchitecture
 from archscape.spaces.vector import CategoricalVectorSpace, from_code, to_code
@@ -77,20 +75,6 @@ class MacroSpace(CategoricalVectorSpace):
     ops = OPS
     encodings = ("onehot", "opcount")
     size = SIZE
-
-    @cached_property
-    def _genotypes(self) -> list[tuple[int, ...]]:
-        return [genotype_of_index(i) for i in range(SIZE)]
-
-    # -------------------------------------------------------------- order
-    def index(self, genotype) -> int:
-        return index_of(self.validate(genotype))
-
-    def from_index(self, index: int) -> tuple[int, ...]:
-        return self._genotypes[self._check_index(index)]
-
-    def enumerate(self):
-        return iter(self._genotypes)
 
     # -------------------------------------------------------------- text
     def parse(self, text: str) -> tuple[int, ...]:

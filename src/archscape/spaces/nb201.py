@@ -80,12 +80,6 @@ class NB201Space(CategoricalVectorSpace):
     def index(self, genotype) -> int:
         return self._order[1][code_of(self.validate(genotype))]
 
-    def from_index(self, index: int) -> tuple[int, ...]:
-        return self._genotypes[self._check_index(index)]
-
-    def enumerate(self):
-        return iter(self._genotypes)
-
     # -------------------------------------------------------------- text
     def parse(self, text: str) -> tuple[int, ...]:
         if not isinstance(text, str):

@@ -9,6 +9,8 @@ order of the index.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from archscape.errors import InvalidArchitecture
@@ -41,6 +43,22 @@ class CategoricalVectorSpace(SearchSpace):
     @property
     def n_choices(self) -> int:
         return len(self.ops)
+
+    # -------------------------------------------------------------- order
+    # Default order: lexicographic (the base-n code); a space with an official
+    # order overrides ``_genotypes`` and ``index``.
+    @cached_property
+    def _genotypes(self) -> list[tuple[int, ...]]:
+        return [from_code(i, self.n_choices, self.n_positions) for i in range(self.n_choices**self.n_positions)]
+
+    def index(self, genotype) -> int:
+        return to_code(self.validate(genotype), self.n_choices)
+
+    def from_index(self, index: int) -> tuple[int, ...]:
+        return self._genotypes[self._check_index(index)]
+
+    def enumerate(self):
+        return iter(self._genotypes)
 
     def validate(self, genotype) -> tuple[int, ...]:
         n, k = self.n_positions, self.n_choices
