@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from optimizer_conformance import CubeSpace
+from helpers import cube_bench, needs
 
 import archscape
 import archscape.benchmarks
-from archscape.benchmarks.table import Table, TableBenchmark
-from archscape.data import registry
 from archscape.landscape.cli_theory import noise_cmd
 from archscape.landscape.noise import (
     NoiseUnavailable,
@@ -24,22 +21,6 @@ from archscape.landscape.noise import (
     noise_summary,
     seed_correlations,
 )
-
-_COUNT = itertools.count()
-
-
-def cube_bench(values, bits: int) -> TableBenchmark:
-    """A table over the cube {0,1}^bits; ``values`` by row (index = the bits read as a binary number)."""
-    v = np.asarray(values, dtype=np.float64).reshape(2**bits, -1)
-    table = Table({"val_acc": v}, n_seeds=np.isfinite(v).sum(axis=1), cost=None)
-    # a fresh name each time: the neighbour cache is keyed by name and table identity
-    return TableBenchmark(f"cube{bits}-{next(_COUNT)}", CubeSpace(bits), {0: table})
-
-
-def needs(name: str):
-    spec = archscape.benchmarks.BENCHMARKS[name]
-    missing = [d for d in spec.data if not registry.is_available(d)]
-    return pytest.mark.skipif(bool(missing), reason=f"data not available: {', '.join(missing)}")
 
 
 # Four architectures on the square 00-01, 00-10, 01-11, 10-11 (rows 0, 1, 2, 3).

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from helpers import cube_bench, needs
 from optimizer_conformance import CubeSpace
 from scipy.integrate import quad
 
 import archscape
 import archscape.benchmarks
-from archscape.benchmarks.table import Table, TableBenchmark
-from archscape.data import registry
 from archscape.errors import ArchscapeError
 from archscape.landscape.cli_theory import theory_cmd
 from archscape.landscape.theory import (
@@ -26,22 +24,6 @@ from archscape.landscape.theory import (
     theory_analysis,
     theory_table,
 )
-
-_COUNT = itertools.count()
-
-
-def cube_bench(values, bits: int) -> TableBenchmark:
-    """A table over the cube {0,1}^bits; ``values`` by row (index = the bits read as a binary number)."""
-    v = np.asarray(values, dtype=np.float64).reshape(2**bits, -1)
-    table = Table({"val_acc": v}, n_seeds=np.isfinite(v).sum(axis=1), cost=None)
-    # a fresh name each time: the neighbour cache is keyed by name and table identity
-    return TableBenchmark(f"cube{bits}-{next(_COUNT)}", CubeSpace(bits), {0: table})
-
-
-def needs(name: str):
-    spec = archscape.benchmarks.BENCHMARKS[name]
-    missing = [d for d in spec.data if not registry.is_available(d)]
-    return pytest.mark.skipif(bool(missing), reason=f"data not available: {', '.join(missing)}")
 
 
 # ---------------------------------------------------------------------- the model without structure
