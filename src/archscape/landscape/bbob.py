@@ -278,7 +278,7 @@ def _plt():
 def plot_map(ref: BBOBReference, nas: dict[str, tuple[Sequence[str], np.ndarray]] | None, path: str | Path,
              features=None, method: str = "mds", seed: int = 0, title: str | None = None) -> Path:
     """A PNG map: every BBOB instance (coloured by group, labelled by function) and each NAS problem's rows."""
-    from archscape.util import atomic_path
+    from archscape.landscape.plots import save_png
 
     cols, R = ref.scaled(features)
     blocks = [R]
@@ -310,9 +310,7 @@ def plot_map(ref: BBOBReference, nas: dict[str, tuple[Sequence[str], np.ndarray]
     ax.set_xticks([])
     ax.set_yticks([])
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
+    path = save_png(fig, path, dpi=110)
     plt.close(fig)
     return path
 
@@ -321,7 +319,7 @@ def plot_dendrogram(clustering: dict, path: str | Path, title: str | None = None
     """A PNG dendrogram of :func:`cluster`'s result."""
     from scipy.cluster.hierarchy import dendrogram
 
-    from archscape.util import atomic_path
+    from archscape.landscape.plots import save_png
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(9, 5))
@@ -333,8 +331,6 @@ def plot_dendrogram(clustering: dict, path: str | Path, title: str | None = None
             t.set_fontweight("bold")
     ax.set_title(title or "Ward clustering of BBOB function medians and NAS problems")
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
+    path = save_png(fig, path, dpi=110)
     plt.close(fig)
     return path

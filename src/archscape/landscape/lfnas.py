@@ -375,7 +375,7 @@ def plot_violins(results: dict[str, tuple[list[str], np.ndarray]], path: str | P
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from archscape.util import atomic_path
+    from archscape.landscape.plots import save_png
 
     datasets = list(results)
     names = results[datasets[0]][0]
@@ -396,8 +396,6 @@ def plot_violins(results: dict[str, tuple[list[str], np.ndarray]], path: str | P
     for ax in list(axes.flat)[len(features):]:
         ax.axis("off")
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
+    path = save_png(fig, path, dpi=100)
     plt.close(fig)
     return path

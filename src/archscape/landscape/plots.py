@@ -154,11 +154,11 @@ def autocorrelation_figure(analyses: Mapping[str, object], *, title: str = "") -
     return fig
 
 
-def save_png(fig: Figure, path: str | Path) -> Path:
-    """Write ``fig`` as PNG, atomically (no half-written file on failure)."""
+def save_png(fig: Figure, path: str | Path, dpi: float | None = None) -> Path:
+    """Write ``fig`` as PNG, atomically (no half-written file on failure); ``dpi`` default: the report style's."""
     path = Path(path)
     with matplotlib.rc_context(_RC), _output(path) as tmp:
-        fig.savefig(tmp, format="png")
+        fig.savefig(tmp, format="png", dpi=dpi if dpi is not None else "figure")
     return path
 
 
