@@ -294,3 +294,24 @@ def test_count_flops_and_parameters_helpers():
     assert conv.training  # mode restored
     with pytest.raises(ArchscapeError):
         count_flops(conv, (4, 4))
+
+
+def test_cnn_width_scales_filters_and_dense_sizes_only():
+    from archscape.train.models.cnn import scaled_config
+
+    space = get_space("cnn-narrow")
+    g = space.sample(np.random.default_rng(10))
+    config = space.to_dict(g)
+    half = scaled_config(g, 0.1)
+    for name, value in config.items():
+        if name.startswith(("filters_", "dense_size_")):
+            assert half[name] == max(1, round(value * 0.1))
+        else:
+            assert half[name] == value
+    full, narrow = build_network("cnn", g, num_classes=10, in_channels=1, input_size=28), \
+        build_network("cnn", g, num_classes=10, in_channels=1, input_size=28, width=0.1)
+    assert count_parameters(narrow) == count_network_parameters(half, in_channels=1, input_size=28)
+    assert count_parameters(narrow) < count_parameters(full) / 20
+    _step(narrow, torch.randn(2, 1, 28, 28), 10)
+    with pytest.raises(ArchscapeError, match="width must be > 0"):
+        build_network("cnn", g, num_classes=10, width=0)

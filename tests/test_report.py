@@ -360,3 +360,21 @@ def test_bad_store_paths(tmp_path, stores):
             write_report([tmp_path / "missing.sqlite"], tmp_path / "out")
         assert "\n" not in str(info.value)
     assert not (tmp_path / "out").exists()
+
+
+def test_pareto_front_of_a_hand_made_frame():
+    from archscape.report.pareto import pareto_front
+
+    points = [  # (label, objective, params, status)
+        ("a", 90.0, 1.0, "ok"), ("a", 85.0, 0.5, "ok"), ("a", 80.0, 0.6, "ok"), ("a", 95.0, 2.0, "ok"),
+        ("a", 99.0, 0.1, "failed"), ("a", 85.0, 0.5, "ok"), ("b", 70.0, 0.2, "ok"),
+    ]
+    frame = pd.DataFrame({
+        "label": [p[0] for p in points], "trial_index": 0, "k": range(len(points)), "arch": [f"x{i}" for i in range(len(points))],
+        "objective": [p[1] if p[3] == "ok" else None for p in points], "report": 0.0,
+        "metrics": [json.dumps({"params": p[2]}) for p in points], "status": [p[3] for p in points],
+    })
+    front = pareto_front(frame)
+    # (80, 0.6) is dominated by (85, 0.5); the failed one never counts; equal points do not dominate each other
+    assert front[front.label == "a"][["objective", "size"]].values.tolist() == [[85, 0.5], [85, 0.5], [90, 1.0], [95, 2.0]]
+    assert front[front.label == "b"].k.tolist() == [6]

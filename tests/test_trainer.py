@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import sqlite3
@@ -226,6 +227,25 @@ def test_failed_trainings_are_recorded_and_the_search_goes_on_and_resumes(tiny_s
     with Store(store, create=False) as s:
         study = s.studies()[0]
     assert study.benchmark == "train:tiny-nb201/mnist" and study.info["objective"] == "val_acc"
+    # the report of a trained study says no optimum is known: regret is the error, no "k/n reached the optimum"
+    from archscape.report import write_report
+
+    index = write_report([store], tmp_path / "report")
+    page = index.read_text()
+    assert "unknown (networks are trained, not looked up)" in page and "no optimum is known for trained networks" in page
+    import pandas as pd
+
+    results = pd.read_csv(tmp_path / "report" / "results.csv")
+    assert results.optimum_rate.tolist() == ["–"] and results.optimum_hits.tolist() == [-1]
+    assert results.regret_mean.iloc[0] == pytest.approx(100 - results.report_mean.iloc[0])
+    front = pd.read_csv(tmp_path / "report" / "pareto.csv")
+    assert len(front) >= 1 and (tmp_path / "report" / "plots" / f"{front.comparison.iloc[0]}-pareto.png").is_file()
+    ok = f[f.status == "ok"]
+    sizes = ok.metrics.map(lambda m: json.loads(m)["params"])
+    for row in front.itertuples():  # nothing successful is at least as good on both and better on one
+        dominated = ((ok.objective >= row.objective) & (sizes <= row.size) & ((ok.objective > row.objective) | (sizes < row.size)))
+        assert not dominated.any()
+    assert ok.objective.max() == front.objective.max()
     # resume after losing the last three evaluations: retraining gives the same numbers
     copy = tmp_path / "resumed.sqlite"
     shutil.copy(store, copy)

@@ -258,6 +258,8 @@ def data_verify(names: tuple[str, ...]) -> None:
 
 
 # ----------------------------------------------------------------- run
+from archscape.run import EXECUTORS  # noqa: E402 - a constant; the runner is imported when a run starts
+
 RESULT_FLAGS = ("benchmark", "optimizers", "budget", "trials", "seed", "noise", "fidelity", "report_metric", "space", "evaluator")
 
 
@@ -277,19 +279,28 @@ RESULT_FLAGS = ("benchmark", "optimizers", "budget", "trials", "seed", "noise", 
 @click.option("--epochs", type=click.IntRange(1), default=None, help="Train evaluator: epochs per architecture (the fidelity).")
 @click.option("--batch-size", type=click.IntRange(1), default=None, help="Train evaluator: batch size.")
 @click.option("--device", default=None, help="Train evaluator: auto (default: cuda if available), cpu, cuda, cuda:N.")
+@click.option("--threads", type=click.IntRange(1), default=None,
+              help="Train evaluator: CPU threads of one training (default 1); on the CPU the numbers depend on it.")
 @click.option("--train-subset", type=click.IntRange(2), default=None, help="Train evaluator: train on this many images (stratified).")
 @click.option("--val-subset", type=click.IntRange(1), default=None, help="Train evaluator: validate on this many images (stratified).")
 @click.option("--test-subset", type=click.IntRange(0), default=None, help="Train evaluator: test on this many images (0: no test).")
 @click.option("--name", default=None, help="Study name (default: the store's file name).")
-@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Worker processes.")
+@click.option("--workers", type=click.IntRange(0, 4096), default=None,
+              help="Worker processes (default 1), or with --executor ray the most trials in flight (default: all).")
+@click.option("--executor", type=click.Choice(EXECUTORS), default=None,
+              help="serial, process (--workers processes) or ray (each evaluation a Ray task); default: serial, process when --workers > 1.")
+@click.option("--address", default=None, help="Ray cluster address (e.g. 10.0.0.5:6379 or ray://host:10001); default: a local Ray.")
+@click.option("--cpus-per-eval", type=click.FloatRange(0, min_open=True), default=None, help="Ray: CPUs of one evaluation (default: the training's --threads, else 1).")
+@click.option("--gpus-per-eval", type=click.FloatRange(0), default=None, help="Ray: GPUs of one evaluation; a fraction shares a GPU (default 0).")
+@click.option("--retries", type=click.IntRange(0), default=None, help="Ray: reruns of an evaluation whose worker died (default 3).")
 @click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="SQLite store (default runs/<benchmark>.sqlite).")
 @click.option("--resume", "resume_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Continue the study in this store.")
 @click.option("--commit-every", type=click.FloatRange(0), default=0.1, show_default=True, help="Seconds between commits.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Also write a report here.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def run_cmd(config_file, benchmark, optimizers, budget, trials, seed, noise, fidelity, report_metric, space, evaluator,
-            dataset, epochs, batch_size, device, train_subset, val_subset, test_subset, name, workers,
-            store_path, resume_path, commit_every, report_dir, no_progress) -> None:
+            dataset, epochs, batch_size, device, threads, train_subset, val_subset, test_subset, name, workers,
+            executor, address, cpus_per_eval, gpus_per_eval, retries, store_path, resume_path, commit_every, report_dir, no_progress) -> None:
     """Compare NAS optimizers on a benchmark, or by training networks: many trials into a store, optionally a report."""
     from archscape.run.config import config_from_mapping, load_config_file
     from archscape.run.runner import run_study, stored_config
@@ -297,7 +308,7 @@ def run_cmd(config_file, benchmark, optimizers, budget, trials, seed, noise, fid
     flags = {"benchmark": benchmark, "optimizers": list(optimizers) or None, "budget": budget, "trials": trials,
              "seed": seed, "noise": noise, "fidelity": fidelity, "report_metric": report_metric, "name": name,
              "space": space, "evaluator": evaluator}
-    train_flags = {k: v for k, v in (("dataset", dataset), ("epochs", epochs), ("batch_size", batch_size), ("device", device),
+    train_flags = {k: v for k, v in (("dataset", dataset), ("epochs", epochs), ("batch_size", batch_size), ("device", device), ("threads", threads),
                                      ("train_subset", train_subset), ("val_subset", val_subset), ("test_subset", test_subset))
                    if v is not None}
     if resume_path is not None:
@@ -315,7 +326,7 @@ def run_cmd(config_file, benchmark, optimizers, budget, trials, seed, noise, fid
         store_path = resume_path
     else:
         data = load_config_file(config_file) if config_file else {}
-        runtime = {k: data.pop(k) for k in ("workers", "store") if k in data}
+        runtime = {k: data.pop(k) for k in ("workers", "store", "executor") if k in data}
         data.update({k: v for k, v in flags.items() if v is not None})
         if train_flags:
             if data.get("evaluator") != "train":
@@ -333,12 +344,35 @@ def run_cmd(config_file, benchmark, optimizers, budget, trials, seed, noise, fid
             default = (f"runs/{config.space or 'train'}-{config.train.dataset}.sqlite" if config.evaluator == "train"
                        else f"runs/{config.benchmark}.sqlite")
             store_path = Path(runtime.get("store") or default)
-        if workers == 1 and "workers" in runtime:
-            workers = int(runtime["workers"])
-    result = run_study(config, store_path, workers=workers, commit_every=commit_every, progress=not no_progress)
+    if resume_path is not None or config_file is None:
+        runtime = {}
+    settings = _executor(runtime, {"kind": executor, "workers": workers, "address": address, "cpus": cpus_per_eval,
+                                   "gpus": gpus_per_eval, "retries": retries}, config_file)
+    result = run_study(config, store_path, executor=settings, commit_every=commit_every, progress=not no_progress)
     click.echo(f"{result.n_evaluations:,} evaluations in {result.n_trials} trials stored in {result.store} ({result.wall_seconds:.1f} s)")
     if report_dir is not None:
         _write_report([store_path], report_dir)
+
+
+def _executor(runtime: dict, flags: dict, config_file):
+    """Executor settings from the config file's ``workers``/``executor`` keys, overridden by flags."""
+    from archscape.run.executors import executor_settings
+
+    options = runtime.get("executor") or {}
+    if isinstance(options, str):
+        options = {"kind": options}
+    if not isinstance(options, dict):
+        raise ArchscapeError(f"'executor' in {config_file} must be a name ({', '.join(EXECUTORS)}) or a mapping")
+    unknown = sorted(set(options) - {"kind", "workers", "address", "cpus", "gpus", "retries"})
+    if unknown:
+        raise ArchscapeError(f"unknown key 'executor.{unknown[0]}' in {config_file}; accepted: kind, workers, address, cpus, gpus, retries")
+    if "workers" in runtime:
+        options.setdefault("workers", runtime["workers"])
+    options.update({k: v for k, v in flags.items() if v is not None})
+    try:
+        return executor_settings(options.pop("kind", None), options.pop("workers", None), **options)
+    except TypeError as exc:
+        raise ArchscapeError(f"bad executor settings in {config_file}: {exc}") from None
 
 
 def _default_train_optimizer(space: str | None) -> str:

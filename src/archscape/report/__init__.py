@@ -10,6 +10,8 @@ Reports read stores only; they never reach into an optimizer or the runner.
     evaluations.csv/.parquet  every evaluation, with ``comparison`` and ``study`` columns
     anytime.csv/.parquet    incumbent curves per trial on the query and time axes
     plots/<comparison>-{regret,report}-{queries,sim_time}.{png,pdf}
+    pareto.csv, plots/<comparison>-pareto.{png,pdf}
+                            trained studies: objective against parameters, each optimizer's Pareto front
 
 Several stores combine as described in :mod:`archscape.report.collect`:
 studies on the same problem (benchmark, noise, budget, fidelity, metrics)
@@ -107,7 +109,7 @@ def _build(root: Path, comparisons: list[Comparison], at_queries: list[int], for
 
     (root / "plots").mkdir()
     palette = plots.Palette(label for comp in comparisons for label in comp.labels)
-    results, evaluations, anytime, studies, sections = [], [], [], [], []
+    results, evaluations, anytime, studies, sections, fronts = [], [], [], [], [], []
     for comp in comparisons:
         table = final_table(comp.by_queries, comp.optimum_arch, at_queries, comp.trials, comp.labels)
         results.append(_with_comparison(table, comp))
@@ -121,7 +123,7 @@ def _build(root: Path, comparisons: list[Comparison], at_queries: list[int], for
             for value in ("regret", "report"):
                 metric = comp.settings["report_metric"]
                 fig = plots.anytime_figure(curves, value=value, title=_title(comp), metric=metric, unit=_unit(metric),
-                                           palette=palette, labels=comp.labels)
+                                           palette=palette, labels=comp.labels, optimum_known=_optimum_known(comp))
                 stem = f"{comp.slug}-{value}-{curves.axis}"
                 paths = plots.save_figure(fig, root / "plots" / stem, formats)
                 rel = {p.suffix[1:]: f"plots/{p.name}" for p in paths}
@@ -129,6 +131,8 @@ def _build(root: Path, comparisons: list[Comparison], at_queries: list[int], for
                 if shown:
                     figures.append(FigureLink(_figure_title(value, curves), shown, _caption(value, curves, comp),
                                               rel.get("pdf")))
+        if not _optimum_known(comp):  # trained networks: accuracy against size, and each optimizer's front
+            figures += _pareto(root, comp, palette, formats, fronts)
         notes = [] if comp.by_time.x.size else ["No query took simulated time on this benchmark: no time axis."]
         sections.append(Section(_title(comp), comp.slug, _settings(comp), [_study_cells(s) for s in comp.studies],
                                 _optimizer_rows(comp), table_html(table), figures, notes))
@@ -138,6 +142,8 @@ def _build(root: Path, comparisons: list[Comparison], at_queries: list[int], for
     pd.DataFrame(studies).to_csv(root / "studies.csv", index=False)
     _export(pd.concat(evaluations, ignore_index=True), root / "evaluations")
     _export(pd.concat(anytime, ignore_index=True), root / "anytime")
+    if fronts:
+        pd.concat(fronts, ignore_index=True).to_csv(root / "pareto.csv", index=False)
     downloads = [
         ("final-results table", "results.csv"),
         ("one row per study: store, settings, optimum", "studies.csv"),
@@ -146,7 +152,7 @@ def _build(root: Path, comparisons: list[Comparison], at_queries: list[int], for
         ("incumbent per trial after each query and on the time grid (CSV; incumbent_k joins evaluations' k)",
          "anytime.csv"),
         ("the same (Parquet)", "anytime.parquet"),
-    ]
+    ] + ([("Pareto front of each optimizer: objective against parameters (trained studies)", "pareto.csv")] if fronts else [])
     page = render_index(
         sections,
         title="archscape report: " + ", ".join(dict.fromkeys(c.settings["benchmark"] for c in comparisons)),
@@ -161,6 +167,27 @@ def _build(root: Path, comparisons: list[Comparison], at_queries: list[int], for
         ),
     )
     (root / "index.html").write_text(page, encoding="utf-8")
+
+
+def _pareto(root: Path, comp: Comparison, palette, formats: tuple[str, ...], fronts: list[pd.DataFrame]) -> list:
+    """The accuracy-against-size figure of a trained comparison (nothing when no evaluation has a size)."""
+    from archscape.report import plots
+    from archscape.report.html import FigureLink
+    from archscape.report.pareto import pareto_figure, pareto_front
+
+    front = pareto_front(comp.frame)
+    if front.empty:
+        return []
+    fronts.append(_with_comparison(front, comp))
+    objective = comp.settings["objective"]
+    fig = pareto_figure(comp.frame, front, title=_title(comp), objective=objective, palette=palette, labels=comp.labels)
+    paths = plots.save_figure(fig, root / "plots" / f"{comp.slug}-pareto", formats)
+    rel = {p.suffix[1:]: f"plots/{p.name}" for p in paths}
+    caption = (f"Every successful evaluation ({objective}, what the optimizers saw, against the network's parameters), "
+               "and per optimizer the Pareto front over all its trials: the evaluations that no other is at least as "
+               "accurate and at most as large as, with one of the two strictly (listed in pareto.csv).")
+    shown = rel.get("png") or rel.get("svg")
+    return [FigureLink("Accuracy against size: Pareto fronts", shown, caption, rel.get("pdf"))] if shown else []
 
 
 def _export(frame: pd.DataFrame, stem: Path) -> None:
@@ -217,13 +244,21 @@ def _figure_title(value: str, curves: AnytimeCurves) -> str:
     return f"{what} against {'queries' if curves.axis == 'queries' else 'simulated training time'}"
 
 
+def _optimum_known(comp: Comparison) -> bool:
+    """Whether the study knows its global optimum (a table does; real training does not)."""
+    return comp.optimum_arch is not None
+
+
 def _caption(value: str, curves: AnytimeCurves, comp: Comparison) -> str:
     metric = comp.settings["report_metric"]
+    best = "global optimum's" if _optimum_known(comp) else f"{comp.optimum_report:g} (no optimum is known for trained networks), i.e."
     if value == "regret":
-        what = (f"regret (global optimum's {metric} minus the incumbent's; where regrets span decades the axis is "
+        what = (f"regret ({best} {metric} minus the incumbent's; where regrets span decades the axis is "
                 "logarithmic above a small threshold and linear below it, so zero regret stays visible)")
-    else:
+    elif _optimum_known(comp):
         what = f"the incumbent's {metric}, with the global optimum dotted"
+    else:
+        what = f"the incumbent's {metric}"
     axis = ("after each query" if curves.axis == "queries" else
             "at each simulated time, a step function: the incumbent after the last query finished by then "
             "(curves start once every trial has finished its first query)")
@@ -242,7 +277,9 @@ def _settings(comp: Comparison) -> list[tuple[str, str]]:
         ("fidelity", f"{st['fidelity']} epochs" if st["fidelity"] is not None else "default"),
         ("objective (what optimizers maximise)", str(st["objective"])),
         ("report metric (what is shown)", f"{st['report_metric']} (denoised)"),
-        ("global optimum", f"{comp.optimum_report:.4f} {_unit(st['report_metric'])} at {comp.optimum_arch}"),
+        ("global optimum", f"{comp.optimum_report:.4f} {_unit(st['report_metric'])} at {comp.optimum_arch}" if _optimum_known(comp)
+         else f"unknown (networks are trained, not looked up): regret is measured from {comp.optimum_report:g} "
+              f"{_unit(st['report_metric'])}, the incumbent's error"),
     ]
 
 

@@ -156,10 +156,13 @@ def anytime_figure(
     unit: str = "",
     palette: Palette | None = None,
     labels: Sequence[str] | None = None,
+    optimum_known: bool = True,
 ) -> Figure:
     """The two-panel figure (mean and 95% CI | median and IQR) of one value on one axis.
 
     ``labels`` chooses and orders the optimizers (default: all, in order of appearance).
+    ``optimum_known=False`` (real training): regret is an error from the best
+    possible value, and no optimum line is drawn.
     """
     palette = palette or Palette(labels or curves.labels)
     with matplotlib.rc_context(_RC):
@@ -170,7 +173,10 @@ def anytime_figure(
             name, scale = time_unit(float(np.nanmax(curves.x)) if curves.x.size else 1.0)
             xlabel = f"simulated training time ({name})"
         suffix = f" ({unit})" if unit else ""
-        ylabel = f"regret of incumbent, {metric}{suffix}" if value == "regret" else f"incumbent {metric}{suffix}"
+        if value == "regret":
+            ylabel = f"regret of incumbent, {metric}{suffix}" if optimum_known else f"error of incumbent, {metric}{suffix}"
+        else:
+            ylabel = f"incumbent {metric}{suffix}"
         for ax, stat, name in zip(axes, ("mean", "median"), ("mean, 95% t-interval", "median, inter-quartile range")):
             plot_curves(ax, curves, value=value, stat=stat, palette=palette, labels=labels, x_scale=scale)
             ax.set_title(name)
@@ -182,7 +188,7 @@ def anytime_figure(
         axes[0].set_ylabel(ylabel)
         if value == "regret":
             _regret_scale(axes[0], curves)
-        else:
+        elif optimum_known:
             _report_limits(axes[0], curves)
         handles, labels = axes[0].get_legend_handles_labels()
         if handles:

@@ -19,7 +19,8 @@ Columns of :func:`final_table`:
     deviation / sqrt(n); NaN for one trial).
 ``optimum_hits, optimum_rate``
     trials whose incumbent is the global optimum (same architecture, or a
-    report value within 1e-9 of the optimum), and the same as text ``"k/n"``.
+    report value within 1e-9 of the optimum), and the same as text ``"k/n"``;
+    -1 and ``"–"`` where no optimum is known (``optimum_arch=None``: real training).
 """
 
 from __future__ import annotations
@@ -95,8 +96,8 @@ def final_table(
                     "regret_mean": _mean(regret),
                     "regret_se": _se(regret),
                     "regret_median": float(np.median(regret)) if n else np.nan,
-                    "optimum_hits": int(hits.sum()),
-                    "optimum_rate": f"{int(hits.sum())}/{n}",
+                    "optimum_hits": int(hits.sum()) if optimum_arch is not None else -1,
+                    "optimum_rate": f"{int(hits.sum())}/{n}" if optimum_arch is not None else "–",
                 }
             )
     return pd.DataFrame(rows)

@@ -66,6 +66,7 @@ class TrainSettings(BaseModel):
     label_smoothing: float = Field(0.0, ge=0, lt=1)
     grad_clip: float | None = Field(None, gt=0)
     deterministic: bool = True
+    threads: int = Field(1, ge=1, description="CPU threads of one training: on the CPU the numbers depend on it")
     network_hints: bool = True
     network: dict[str, Any] = Field(default_factory=dict, description="options of the network builder, e.g. {C: 8, N: 1}")
     # runtime only

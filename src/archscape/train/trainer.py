@@ -91,6 +91,9 @@ class TrainConfig:
     #: worker processes that decode the images of a lazily read image folder
     num_workers: int = 0
     deterministic: bool = True
+    #: torch's CPU threads during this training (``None``: leave torch's setting).  On the CPU a
+    #: training's numbers depend on it (parallel sums add in another order), so studies fix it.
+    threads: int | None = None
     #: steps between divergence checks
     check_every: int = 10
     #: validate after every epoch (the learning curve); else only after the last
@@ -130,6 +133,8 @@ class TrainConfig:
             raise bad("grad_clip", "a number > 0 or None")
         if self.num_workers < 0:
             raise bad("num_workers", "an integer >= 0")
+        if self.threads is not None and not (isinstance(self.threads, int) and self.threads >= 1):
+            raise bad("threads", "an integer >= 1 or None")
         resolve_device(self.device)
         return self
 
@@ -226,7 +231,7 @@ class Trainer:
         seed = int(seed)
         device = resolve_device(cfg.device)
         fork_devices = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
-        with _determinism(cfg.deterministic), torch.random.fork_rng(devices=fork_devices):
+        with _determinism(cfg.deterministic), _threads(cfg.threads), torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(seed)
             if not isinstance(model, torch.nn.Module):
                 model = model()
@@ -404,6 +409,19 @@ def _make_schedule(optimizer, cfg: TrainConfig, epochs: int, steps: int):
         return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: 0.5 * (1.0 + math.cos(math.pi * min(t, total) / total)))
     step_size = cfg.step_size or max(1, epochs // 3)
     return torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=cfg.gamma)
+
+
+@contextmanager
+def _threads(n: int | None):
+    torch = require_torch()
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if n is not None and before != n:
+            torch.set_num_threads(before)
 
 
 @contextmanager

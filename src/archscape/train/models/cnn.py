@@ -34,6 +34,12 @@ this follows the Keras scripts of the same authors' MIP-EGO CNN experiments
 * ``lr`` is the learning rate (:attr:`CNNNetwork.lr`); the reference scripts
   train with SGD, momentum 0.9, batch size 100 (:attr:`CNNNetwork.training_hints`).
 
+``width`` (a network option, default 1) scales every ``filters_*`` and
+``dense_size_*`` (rounded; at least 1, a dense size 0 stays 0): a narrower
+network of the same design, for searches on a CPU (the narrow space's 250-400
+filters at full resolution are GPU-sized).  Scores of a scaled network are
+those of a proxy, not of the paper's networks.
+
 Big corners of the broad space are very big (stride 1 everywhere leaves a
 32x32 map of up to 599 channels before a dense layer of up to 1,999 units:
 over a billion parameters).  :func:`archscape.spaces.cnn.count_network_parameters`
@@ -130,11 +136,26 @@ class CNNNetwork(nn.Module):
         return self.layers(x)
 
 
-def build(genotype, *, num_classes: int, in_channels: int = 3, input_size: int = 32, max_params: int | None = None) -> CNNNetwork:
+def scaled_config(genotype, width: float) -> dict:
+    """The configuration with every ``filters_*`` and ``dense_size_*`` multiplied by ``width`` (see the module docstring)."""
+    if not width > 0:
+        raise ArchscapeError(f"cnn network width must be > 0; got {width}")
+    config = config_of(genotype)
+    for name, value in config.items():
+        if name.startswith(("filters_", "dense_size_")) and value > 0:
+            config[name] = max(1, round(value * width))
+    return config
+
+
+def build(genotype, *, num_classes: int, in_channels: int = 3, input_size: int = 32, max_params: int | None = None,
+          width: float = 1.0) -> CNNNetwork:
     """The network of a cnn genotype (a tuple in ``COLUMNS`` order, a mapping such as a CSV row, or text).
 
     ``max_params``: refuse (ArchscapeError) a network with more parameters, before allocating it.
+    ``width``: scale the filters and dense sizes (a CPU-sized proxy of the same design).
     """
+    if width != 1.0:
+        genotype = scaled_config(genotype, width)
     if max_params is not None:
         plan = network_plan(genotype, num_classes=num_classes, in_channels=in_channels, input_size=input_size)
         n = sum(layer.parameters for layer in plan)

@@ -1,0 +1,266 @@
+"""Executors: where a study's evaluations run.  The runner's writer stores them all.
+
+* ``serial``: every trial in this process, one after another.
+* ``process``: trials in worker processes (fork) that stream their
+  evaluations back, in chunks, to this process, the only writer.
+* ``ray``: the trials' optimizers stay in this process and every evaluation
+  is a Ray task with its own resources (CPUs, a GPU fraction), so a cluster
+  trains many networks at once while each trial stays sequential.  A task
+  whose worker dies (killed, out of memory, a lost node) is retried by Ray;
+  an evaluation depends only on ``(genotype, u, fidelity)`` and the study's
+  settings, so a retry gives the same numbers.  When the retries run out, the
+  evaluation is stored as failed with the reason and the search goes on.
+
+Every executor stores the same numbers as ``serial``: the seeds come from the
+trial (see :mod:`archscape.run.seeding`), never from where it runs.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from archscape.errors import ArchscapeError
+from archscape.run import EXECUTORS
+from archscape.run.config import RunConfig
+from archscape.run.evaluators import Outcome
+from archscape.run.store import EvaluationRecord
+from archscape.run.trial import Request, TrialDriver, TrialTask, evaluate_request, evaluator_for, run_trial
+
+
+@dataclass(frozen=True)
+class ExecutorSettings:
+    """How a study runs (not what it computes: none of this is in the fingerprint).
+
+    ``workers``: processes of the ``process`` executor, or the most trials a
+    ``ray`` run keeps in flight (0: all).  ``address``: the Ray cluster
+    (``None`` starts a local Ray, or uses the one this process already
+    joined).  ``cpus`` and ``gpus``: resources of one evaluation on Ray (a
+    fraction of a GPU shares it).  ``retries``: how often Ray reruns an
+    evaluation whose worker died.
+    """
+
+    kind: Literal["serial", "process", "ray"] = "serial"
+    workers: int = 1
+    address: str | None = None
+    cpus: float | None = None
+    gpus: float = 0.0
+    retries: int = 3
+
+    def __post_init__(self) -> None:
+        if self.kind not in EXECUTORS:
+            raise ArchscapeError(f"unknown executor {self.kind!r}; accepted: {', '.join(EXECUTORS)}")
+        if self.workers < 0 or (self.kind != "ray" and self.workers < 1):
+            raise ArchscapeError(f"workers must be >= 1; got {self.workers}")
+        if self.cpus is not None and self.cpus <= 0:
+            raise ArchscapeError(f"CPUs per evaluation must be > 0; got {self.cpus}")
+        if self.gpus < 0:
+            raise ArchscapeError(f"GPUs per evaluation must be >= 0 (a fraction shares a GPU); got {self.gpus}")
+        if self.retries < 0:
+            raise ArchscapeError(f"retries must be >= 0; got {self.retries}")
+        if self.kind != "ray" and (self.address is not None or self.gpus):
+            raise ArchscapeError("--address and GPUs per evaluation apply to the ray executor; add --executor ray")
+
+
+def executor_settings(kind: str | None = None, workers: int | None = None, **ray_options: Any) -> ExecutorSettings:
+    """Settings from CLI-style arguments.
+
+    No kind: Ray when an address is given, else processes for more than one
+    worker and this process for one.  No ``workers``: one (serial, process),
+    every trial at once (ray).
+    """
+    if kind is None:
+        kind = "ray" if ray_options.get("address") else ("process" if (workers or 1) > 1 else "serial")
+    if workers is None:
+        workers = 0 if kind == "ray" else 1
+    return ExecutorSettings(kind=kind, workers=workers, **{k: v for k, v in ray_options.items() if v is not None})
+
+
+class Writer(Protocol):
+    """The runner's single writer, as the executors see it."""
+
+    commit_every: float
+
+    def add(self, trial_id: int, records: list[EvaluationRecord], state: str | None = None) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+def run_tasks(config: RunConfig, tasks: list[TrialTask], writer: Writer, settings: ExecutorSettings) -> None:
+    """Run every task with the executor ``settings`` names, streaming evaluations to ``writer``."""
+    if settings.kind == "ray":
+        run_ray(config, tasks, writer, settings)
+    elif settings.kind == "process" and settings.workers > 1 and len(tasks) > 1:
+        run_processes(config, tasks, writer, settings.workers)
+    else:
+        run_serial(config, tasks, writer)
+
+
+# ------------------------------------------------------------------ serial
+def _chunking_emit(commit_every: float, send):
+    """An ``emit`` that passes records on in chunks, at most every ``commit_every`` seconds; and the rest."""
+    buffer: list[EvaluationRecord] = []
+    clock = [time.monotonic()]
+
+    def emit(rec: EvaluationRecord) -> None:
+        buffer.append(rec)
+        if time.monotonic() - clock[0] >= commit_every:
+            send(buffer.copy())
+            buffer.clear()
+            clock[0] = time.monotonic()
+
+    return emit, buffer
+
+
+def run_serial(config: RunConfig, tasks: list[TrialTask], writer: Writer) -> None:
+    for task in tasks:
+        emit, rest = _chunking_emit(writer.commit_every, lambda chunk, t=task: writer.add(t.trial_id, chunk))
+        run_trial(config, task, emit)
+        writer.add(task.trial_id, rest.copy(), "complete")
+
+
+# ------------------------------------------------------------------ processes
+def _worker(config_json: str, tasks: mp.Queue, results: mp.Queue, commit_every: float) -> None:
+    config = RunConfig.model_validate_json(config_json)
+    while True:
+        task = tasks.get()
+        if task is None:
+            return
+        emit, rest = _chunking_emit(commit_every, lambda chunk, t=task: results.put(("records", t.trial_id, chunk, None)))
+        try:
+            run_trial(config, task, emit)
+            results.put(("done", task.trial_id, rest, None))
+        except Exception as exc:  # reported to the writer, which stops the run
+            results.put(("error", task.trial_id, rest, f"{type(exc).__name__}: {exc}"))
+
+
+def run_processes(config: RunConfig, tasks: list[TrialTask], writer: Writer, workers: int) -> None:
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    task_q: mp.Queue = ctx.Queue()
+    result_q: mp.Queue = ctx.Queue()
+    for t in tasks:
+        task_q.put(t)
+    n_workers = min(workers, len(tasks))
+    for _ in range(n_workers):
+        task_q.put(None)
+    config_json = config.model_dump_json()
+    procs = [ctx.Process(target=_worker, args=(config_json, task_q, result_q, writer.commit_every), daemon=True)
+             for _ in range(n_workers)]
+    for p in procs:
+        p.start()
+    remaining = len(tasks)
+    try:
+        while remaining:
+            try:
+                kind, trial_id, records, error = result_q.get(timeout=0.5)
+            except queue.Empty:
+                writer.flush()
+                dead = [p for p in procs if p.exitcode not in (None, 0)]
+                if dead:
+                    raise ArchscapeError(
+                        f"a worker process died (exit code {dead[0].exitcode}); completed evaluations are stored: run again with --resume"
+                    ) from None
+                continue
+            if kind == "records":
+                writer.add(trial_id, records)
+            elif kind == "done":
+                writer.add(trial_id, records, "complete")
+                remaining -= 1
+            else:
+                writer.add(trial_id, records)
+                writer.flush()
+                raise ArchscapeError(f"a trial failed in a worker: {error}")
+        writer.flush()
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+            p.join(timeout=5)
+
+
+# ------------------------------------------------------------------ ray
+def require_ray():
+    """The ``ray`` module, or one line naming the extra to install."""
+    try:
+        import ray
+    except ImportError:
+        raise ArchscapeError("the ray executor needs Ray: pip install 'archscape[ray]'") from None
+    return ray
+
+
+def archscape_evaluate(config_json: str, request: Request) -> Outcome:
+    """A Ray task: one evaluation on a worker (its process title is ``ray::archscape_evaluate``)."""
+    return evaluate_request(evaluator_for(RunConfig.model_validate_json(config_json)), request)
+
+
+def run_ray(config: RunConfig, tasks: list[TrialTask], writer: Writer, settings: ExecutorSettings) -> None:
+    """Drive every trial here and send each evaluation to Ray (see the module docstring)."""
+    ray = require_ray()
+    started = False
+    if not ray.is_initialized():
+        try:
+            ray.init(address=settings.address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        except (ConnectionError, ValueError, RuntimeError) as exc:
+            where = settings.address or "a local Ray"
+            raise ArchscapeError(f"cannot start or reach {where}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        started = True
+    try:
+        _drive_on_ray(ray, config, tasks, writer, settings)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _drive_on_ray(ray, config: RunConfig, tasks: list[TrialTask], writer: Writer, settings: ExecutorSettings) -> None:
+    space = evaluator_for(config).space
+    # A training uses the study's CPU threads (they change its numbers): ask Ray for as many CPUs.
+    cpus = settings.cpus if settings.cpus is not None else (config.train.threads if config.train is not None else 1)
+    remote = ray.remote(archscape_evaluate).options(
+        num_cpus=cpus, num_gpus=settings.gpus, max_retries=settings.retries, retry_exceptions=False,
+    )
+    config_ref = ray.put(config.model_dump_json())
+    waiting = deque(tasks)
+    in_flight: dict[Any, tuple[TrialDriver, Request]] = {}
+    limit = settings.workers if settings.workers > 0 else len(tasks)
+
+    def submit(driver: TrialDriver) -> None:
+        request = driver.next_request()
+        if request is None:
+            writer.add(driver.task.trial_id, [], "complete")
+        else:
+            in_flight[remote.remote(config_ref, request)] = (driver, request)
+
+    def start_trials() -> None:
+        while waiting and len(in_flight) < limit:
+            task = waiting.popleft()
+            submit(TrialDriver(config, task, space))
+
+    start_trials()
+    while in_flight:
+        ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=writer.commit_every or None)
+        if not ready:
+            writer.flush()
+            continue
+        for ref in ready:
+            driver, request = in_flight.pop(ref)
+            outcome = _ray_outcome(ray, ref, request, settings.retries)
+            writer.add(driver.task.trial_id, [driver.record(request, outcome)])
+            submit(driver)
+        start_trials()
+    writer.flush()
+
+
+def _ray_outcome(ray, ref, request: Request, retries: int) -> Outcome:
+    """The outcome of a finished task; a worker that died ``retries + 1`` times gives a failed evaluation."""
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as exc:  # a bug, not a lost worker: stop like the other executors
+        cause = exc.cause if getattr(exc, "cause", None) is not None else exc
+        raise ArchscapeError(f"an evaluation failed on Ray: {type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}") from None
+    except ray.exceptions.RayError as exc:
+        reason = f"the Ray worker died {retries + 1} times ({type(exc).__name__})"
+        return Outcome(None, float("nan"), None, {}, 0.0, None, request.fidelity, "failed", reason)
