@@ -436,6 +436,10 @@ _landscape.add_command(_ela_cmd, "ela")
 _landscape.add_command(_bbob_cmd, "bbob")
 cli.add_command(_landscape)
 
+from archscape.opdist.cli import opdist as _opdist  # noqa: E402
+
+cli.add_command(_opdist)
+
 
 # ----------------------------------------------------------------- entry
 def main(argv: list[str] | None = None) -> int:

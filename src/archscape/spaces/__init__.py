@@ -100,4 +100,18 @@ def _nago() -> SearchSpace:
 register_space("nago", _nago)
 
 
+def _opdist(base: str) -> Callable[[], SearchSpace]:
+    def make() -> SearchSpace:
+        from archscape.opdist.space import opdist_space
+
+        return opdist_space(base)
+
+    return make
+
+
+# Operation-distribution spaces over the cells of these (archscape.opdist.space.BASE_SPACES).
+for _base in ("nb201", "macro", "nb101", "darts"):
+    register_space(f"{_base}-opdist", _opdist(_base))
+
+
 __all__ = ["ENCODINGS", "Genotype", "SearchSpace", "get_space", "register_space", "space_names"]

@@ -1,0 +1,16 @@
+"""``archscape opdist ...``: operation-distribution analysis and differentiable search.
+
+Each command lives in its own module and is added to the group below.
+"""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group("opdist")
+def opdist() -> None:
+    """Operation distributions: how much they explain, and searching them."""
+
+
+# Commands (one module each) are added here:
