@@ -260,7 +260,7 @@ def data_verify(names: tuple[str, ...]) -> None:
 # ----------------------------------------------------------------- run
 from archscape.run import EXECUTORS  # noqa: E402 - a constant; the runner is imported when a run starts
 
-RESULT_FLAGS = ("benchmark", "optimizers", "budget", "trials", "seed", "noise", "fidelity", "report_metric", "space", "evaluator")
+RESULT_FLAGS = ("benchmark", "optimizers", "budget", "trials", "seed", "noise", "fidelity", "report_metric", "space", "opdist_samples", "evaluator")
 
 
 @cli.command("run")
@@ -273,7 +273,9 @@ RESULT_FLAGS = ("benchmark", "optimizers", "budget", "trials", "seed", "noise", 
 @click.option("--noise", default=None, help="seed (default), mean, or a seed number.")
 @click.option("--fidelity", type=int, default=None, help="Training budget (epochs) of the table.")
 @click.option("--report-metric", default=None, help="Metric a report reads for the incumbent (default: the objective, denoised).")
-@click.option("--space", default=None, help="Search space (default: the benchmark's); with --evaluator train, the networks trained.")
+@click.option("--space", default=None, help="Search space (default: the benchmark's); <base>-opdist searches op distributions "
+              "of the benchmark's cells; with --evaluator train, the networks trained.")
+@click.option("--opdist-samples", type=click.IntRange(1), default=None, help="Distribution spaces: cells sampled per evaluation (default 1).")
 @click.option("--evaluator", type=click.Choice(["table", "train"]), default=None, help="table (query the benchmark, default) or train (train every architecture).")
 @click.option("--dataset", default=None, help="Train evaluator: mnist, fashion-mnist, cifar10, cifar100 or imagefolder.")
 @click.option("--epochs", type=click.IntRange(1), default=None, help="Train evaluator: epochs per architecture (the fidelity).")
@@ -298,7 +300,7 @@ RESULT_FLAGS = ("benchmark", "optimizers", "budget", "trials", "seed", "noise", 
 @click.option("--commit-every", type=click.FloatRange(0), default=0.1, show_default=True, help="Seconds between commits.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Also write a report here.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def run_cmd(config_file, benchmark, optimizers, budget, trials, seed, noise, fidelity, report_metric, space, evaluator,
+def run_cmd(config_file, benchmark, optimizers, budget, trials, seed, noise, fidelity, report_metric, space, opdist_samples, evaluator,
             dataset, epochs, batch_size, device, threads, train_subset, val_subset, test_subset, name, workers,
             executor, address, cpus_per_eval, gpus_per_eval, retries, store_path, resume_path, commit_every, report_dir, no_progress) -> None:
     """Compare NAS optimizers on a benchmark, or by training networks: many trials into a store, optionally a report."""
@@ -307,7 +309,7 @@ def run_cmd(config_file, benchmark, optimizers, budget, trials, seed, noise, fid
 
     flags = {"benchmark": benchmark, "optimizers": list(optimizers) or None, "budget": budget, "trials": trials,
              "seed": seed, "noise": noise, "fidelity": fidelity, "report_metric": report_metric, "name": name,
-             "space": space, "evaluator": evaluator}
+             "space": space, "opdist_samples": opdist_samples, "evaluator": evaluator}
     train_flags = {k: v for k, v in (("dataset", dataset), ("epochs", epochs), ("batch_size", batch_size), ("device", device), ("threads", threads),
                                      ("train_subset", train_subset), ("val_subset", val_subset), ("test_subset", test_subset))
                    if v is not None}

@@ -14,3 +14,6 @@ def opdist() -> None:
 
 
 # Commands (one module each) are added here:
+from archscape.opdist.cli_speedup import speedup_cmd  # noqa: E402
+
+opdist.add_command(speedup_cmd)

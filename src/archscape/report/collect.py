@@ -11,8 +11,10 @@ and every optimizer on the same plot.  Studies that differ in any of those
 settings answer different questions and get sections of their own.
 
 When the same optimizer label appears in several studies of a comparison it
-is shown once per study, as ``label [study]``: trials from different stores
-are never pooled silently (with equal seeds they would be the same trials).
+is shown once per study, as ``label [study]`` (``label [space]`` when those
+studies search different spaces, e.g. cells against their op distributions):
+trials from different stores are never pooled silently (with equal seeds they
+would be the same trials).
 """
 
 from __future__ import annotations
@@ -181,16 +183,26 @@ def group_studies(studies: Sequence[StudyData]) -> list[Comparison]:
         st = members[0].settings
         slug = _unique(_slugify(f"{st['benchmark']}_noise-{st['noise']}_{st['budget']}q"), slugs)
         comp = Comparison(slug, members)
-        seen: dict[str, int] = {}
+        holders: dict[str, list[StudyData]] = {}
         for s in members:
             for label in _labels_in_order(s):
-                seen[label] = seen.get(label, 0) + 1
+                holders.setdefault(label, []).append(s)
         for s in members:
             for label in _labels_in_order(s):
-                shown = label if seen[label] == 1 else f"{label} [{s.key}]"
-                comp.label_map[shown] = (s.key, label)
+                comp.label_map[_shown_label(label, s, holders[label])] = (s.key, label)
         out.append(comp)
     return out
+
+
+def _shown_label(label: str, study: StudyData, holders: list[StudyData]) -> str:
+    """``label``, or ``label [space]`` when the studies sharing it search different spaces
+    (e.g. cells and their op distributions), else ``label [study]``."""
+    if len(holders) == 1:
+        return label
+    spaces = [h.record.info.get("space") for h in holders]
+    if None not in spaces and len(set(spaces)) == len(spaces):
+        return f"{label} [{study.record.info['space']}]"
+    return f"{label} [{study.key}]"
 
 
 def _labels_in_order(s: StudyData) -> list[str]:

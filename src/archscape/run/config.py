@@ -107,6 +107,8 @@ class RunConfig(BaseModel):
     #: "table" (query the benchmark) or "train" (train every architecture; settings in ``train``)
     evaluator: Literal["table", "train"] = "table"
     train: TrainSettings | None = None
+    #: distribution spaces (``<base>-opdist``): architectures sampled per evaluation (default 1)
+    opdist_samples: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def _evaluator_settings(self) -> RunConfig:
@@ -119,6 +121,8 @@ class RunConfig(BaseModel):
                 raise ValueError("with evaluator 'train' noise must be 'seed' or a seed number (each query trains once)")
         elif self.train is not None:
             raise ValueError("'train' settings need evaluator: train")
+        if self.opdist_samples is not None and not (self.space or "").endswith("-opdist"):
+            raise ValueError("'opdist_samples' applies to distribution spaces (space: <base>-opdist)")
         return self
 
     @field_validator("noise")
@@ -164,7 +168,7 @@ class RunConfig(BaseModel):
         data.pop("name")
         # Fields added with real training are left out at their defaults, so a tabular
         # study keeps the fingerprint it had before they existed.
-        for key, default in (("space", None), ("evaluator", "table"), ("train", None)):
+        for key, default in (("space", None), ("evaluator", "table"), ("train", None), ("opdist_samples", None)):
             if data.get(key) == default:
                 data.pop(key, None)
         if data.get("train") is not None:

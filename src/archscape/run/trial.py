@@ -67,6 +67,12 @@ def _evaluator(config_json: str) -> TableEvaluator:
         return make_evaluator(kind="train", space=space, settings=config.train, noise=config.noise,
                               report_metric=config.report_metric)
     bench = load_benchmark(config.benchmark)
+    if config.space is not None and config.space.endswith("-opdist"):  # search distributions, query their cells
+        from archscape.opdist.evaluator import OpDistEvaluator
+        from archscape.spaces import get_space
+
+        table = make_evaluator(bench, noise=config.noise, fidelity=config.fidelity, report_metric=config.report_metric)
+        return OpDistEvaluator(table, get_space(config.space), config.opdist_samples or 1)
     if config.space is not None and config.space != bench.space.name:
         raise ArchscapeError(f"{config.benchmark} is a benchmark of the {bench.space.name} space, not {config.space}; "
                              "drop --space, or train with --evaluator train")
