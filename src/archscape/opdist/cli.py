@@ -17,3 +17,5 @@ def opdist() -> None:
 from archscape.opdist.cli_speedup import speedup_cmd  # noqa: E402
 
 opdist.add_command(speedup_cmd)
+from archscape.opdist.cli_analyze import analyze_cmd as _analyze_cmd  # noqa: E402
+opdist.add_command(_analyze_cmd, "analyze")
