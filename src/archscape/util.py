@@ -16,7 +16,8 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` only on success.
 
     A failure inside the block leaves neither a partial ``target`` nor the
-    temporary file behind.
+    temporary file behind.  The finished file gets the usual permissions
+    (``0o666`` less the umask), not the temporary file's private ones.
     """
     target = Path(target)
     try:
@@ -28,6 +29,10 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        umask = os.umask(0)
+        os.umask(umask)
+        if tmp_path.exists():
+            tmp_path.chmod(0o666 & ~umask)
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)

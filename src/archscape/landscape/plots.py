@@ -22,9 +22,7 @@ BBOB) can reuse it.
 from __future__ import annotations
 
 import html
-import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,16 +35,6 @@ from matplotlib.figure import Figure
 from archscape.report.plots import _COLOURS, _RC
 from archscape.util import atomic_path
 from archscape.report.html import html_page
-
-
-@contextmanager
-def _output(path: Path) -> Iterator[Path]:
-    """:func:`atomic_path` with the usual permissions (its temporary file is private)."""
-    with atomic_path(path) as tmp:
-        yield tmp
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o666 & ~umask)
 
 
 def _colour(i: int) -> str:
@@ -157,7 +145,7 @@ def autocorrelation_figure(analyses: Mapping[str, object], *, title: str = "") -
 def save_png(fig: Figure, path: str | Path, dpi: float | None = None) -> Path:
     """Write ``fig`` as PNG, atomically (no half-written file on failure); ``dpi`` default: the report style's."""
     path = Path(path)
-    with matplotlib.rc_context(_RC), _output(path) as tmp:
+    with matplotlib.rc_context(_RC), atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi if dpi is not None else "figure")
     return path
 
@@ -220,7 +208,7 @@ def write_index(out_dir: str | Path, sections: Sequence, *, title: str, intro: s
                 downloads: Sequence[tuple[str, str]] = (), name: str = "index.html") -> Path:
     """Write :func:`render_index`'s page into ``out_dir`` atomically; returns its path."""
     path = Path(out_dir) / name
-    with _output(path) as tmp:
+    with atomic_path(path) as tmp:
         tmp.write_text(render_index(sections, title=title, intro=intro, downloads=downloads), encoding="utf-8")
     return path
 
@@ -268,11 +256,11 @@ def write_landscape_report(
         save_png(autocorrelation_figure(analyses), out / "autocorrelation.png"),
     ]
     csv = out / "landscape.csv"
-    with _output(csv) as tmp:
+    with atomic_path(csv) as tmp:
         table.to_csv(tmp)
     paths.append(csv)
     js = out / "landscape.json"
-    with _output(js) as tmp:
+    with atomic_path(js) as tmp:
         tmp.write_text(json.dumps(jsonable({**summaries, **dict(extra_json or {})}), indent=1), encoding="utf-8")
     paths.append(js)
 

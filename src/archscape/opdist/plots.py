@@ -26,9 +26,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from archscape.landscape.analyze import jsonable
-from archscape.landscape.plots import HtmlSection, _output, save_png, write_index
+from archscape.landscape.plots import HtmlSection, save_png, write_index
 from archscape.opdist.analysis import OpDistAnalysis
 from archscape.report.plots import _COLOURS, _RC
+from archscape.util import atomic_path
 
 SWAP_COLOUR, CHANGE_COLOUR, OPTIMUM_COLOUR = _COLOURS[0], _COLOURS[1], _COLOURS[2]
 
@@ -180,12 +181,12 @@ def write_opdist_report(out_dir: str | Path, analysis: OpDistAnalysis) -> list[P
     paths = [save_png(group_means_figure(analysis), out / "group_means.png"),
              save_png(swap_change_figure(analysis), out / "swap_vs_change.png")]
     js = out / "summary.json"
-    with _output(js) as tmp:
+    with atomic_path(js) as tmp:
         tmp.write_text(json.dumps(jsonable(s), indent=1), encoding="utf-8")
     paths.append(js)
     frame = distributions_frame(analysis)
     csv = out / "distributions.csv"
-    with _output(csv) as tmp:
+    with atomic_path(csv) as tmp:
         frame.to_csv(tmp, index=False)
     paths.append(csv)
     sections = [

@@ -26,6 +26,17 @@ improvement (``ei``) over the best told value or by the upper confidence
 bound ``mean + ucb_kappa * std`` (``ucb``), and queries the ``batch_size``
 best.  The default ``batch_size=1`` is sequential BO: the model is refit
 after every query.
+
+``candidates="all"`` scores every unseen architecture instead of that pool,
+for small enumerable spaces (at most :data:`MAX_ENUMERATED`): e.g. the 210
+operation distributions of an NB201 cell, where the acquisition is then
+maximised exactly over the simplex grid.  ``backend="sklearn"`` replaces the
+grid-fitted GP above with scikit-learn's ``GaussianProcessRegressor``
+(:mod:`archscape.search.sklearn_gp`: Matern 5/2 with one length scale per
+input dimension, white noise, marginal likelihood by L-BFGS with a seeded
+restart), slower but a well-kept library with automatic relevance
+determination: suited to low-dimensional encodings such as a distribution's
+point on the simplex.
 """
 
 from __future__ import annotations
@@ -38,13 +49,15 @@ from scipy.linalg import LinAlgError, cho_solve, cholesky
 from scipy.special import ndtr, ndtri
 from scipy.stats import rankdata
 
-from archscape.params import Interval, Is, Options
+from archscape.params import Interval, InvalidParameter, Is, Options
 from archscape.search.candidates import mutation_candidates, random_candidates
 from archscape.search.model_based import BatchedModelSearch
 from archscape.spaces.base import ENCODINGS, Genotype
 
 #: length scales tried, as multiples of the median distance between training points
 LENGTH_SCALE_FACTORS = tuple(2.0 ** (k / 2) for k in range(-4, 5))
+#: the most architectures ``candidates="all"`` scores in a round
+MAX_ENUMERATED = 100_000
 #: noise variances tried, relative to the signal variance
 NOISE_RATIOS = (1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5)
 _SQRT5 = math.sqrt(5.0)
@@ -140,6 +153,8 @@ class GPBO(BatchedModelSearch):
         "kernel": [Options(("matern52", "rbf"))],
         "acquisition": [Options(("ei", "ucb"))],
         "ucb_kappa": [Interval(float, 0, None)],
+        "candidates": [Options(("pool", "all"))],
+        "backend": [Options(("archscape", "sklearn"))],
     }
 
     def __init__(
@@ -154,6 +169,8 @@ class GPBO(BatchedModelSearch):
         kernel: str = "matern52",
         acquisition: str = "ei",
         ucb_kappa: float = 2.0,
+        candidates: str = "pool",
+        backend: str = "archscape",
     ) -> None:
         self.num_init = num_init
         self.batch_size = batch_size
@@ -165,15 +182,36 @@ class GPBO(BatchedModelSearch):
         self.kernel = kernel
         self.acquisition = acquisition
         self.ucb_kappa = ucb_kappa
+        self.candidates = candidates
+        self.backend = backend
+
+    def _start(self) -> None:
+        super()._start()
+        if self.candidates == "all" and not (self.space_.size or 0) <= MAX_ENUMERATED:
+            size = "an unknown number of" if self.space_.size is None else f"{self.space_.size:,}"
+            raise InvalidParameter(
+                f"The 'candidates' parameter of GPBO can be 'all' only on spaces of at most {MAX_ENUMERATED:,} "
+                f"architectures; {self.space_.name} has {size}. Use candidates='pool'."
+            )
+        if self.backend == "sklearn" and self.kernel != "matern52":
+            raise InvalidParameter(f"The 'kernel' parameter of GPBO must be 'matern52' with backend='sklearn'. Got {self.kernel!r} instead.")
 
     def _candidates(self, ranking: list[Genotype]) -> list[Genotype]:
+        if self.candidates == "all":
+            return [g for g in self.space_.enumerate() if self.is_new(g)]
         near = mutation_candidates(self, ranking[: self.num_parents], self.num_candidates) if self.num_candidates else []
         taken = {self.space_.key(g) for g in near}
         return near + random_candidates(self, self.num_random, exclude=taken)
 
     def _scores(self, x_train: np.ndarray, y_train: np.ndarray, x_candidates: np.ndarray) -> np.ndarray:
         scores = normal_scores(y_train)
-        mean, std = GaussianProcess(self.kernel).fit(x_train, scores).predict(x_candidates)
+        if self.backend == "sklearn":
+            from archscape.search.sklearn_gp import fit_gp, predict
+
+            gp = fit_gp(x_train, scores, ard=True, seed=int(self.rng_.integers(2**31)))
+            mean, std = predict(gp, x_candidates)
+        else:
+            mean, std = GaussianProcess(self.kernel).fit(x_train, scores).predict(x_candidates)
         if self.acquisition == "ucb":
             return mean + self.ucb_kappa * std
         return expected_improvement(mean, std, float(np.max(scores)))

@@ -66,7 +66,6 @@ expectation.  Promotions rank a rung by non-dominated sorting, then accuracy.
 from __future__ import annotations
 
 import math
-import warnings
 from collections import defaultdict
 from collections.abc import Callable, Hashable
 from typing import Any, ClassVar, NamedTuple
@@ -80,14 +79,13 @@ from archscape.search.base import Optimizer
 from archscape.search.candidates import (
     mutation_candidates,
     random_candidates,
-    single_threaded_blas,
 )
 from archscape.search.gp import expected_improvement, normal_scores
+from archscape.search.sklearn_gp import fit_gp as _fit_gp
+from archscape.search.sklearn_gp import predict as _predict
 from archscape.spaces.base import Genotype
 from archscape.spaces.nago import NagoSpace
 
-#: random restarts of the GP's marginal-likelihood optimisation, besides the start from the last fit's optimum
-GP_RESTARTS = 1
 
 
 # ====================================================================== schedule
@@ -439,30 +437,6 @@ class NagoBO(Optimizer):
             for g, row in zip(missing, self._vectors_of(missing, cache=False)):
                 self._vectors[key(g)] = row
         return np.stack([self._vectors[key(g)] for g in genotypes])
-
-
-def _fit_gp(x: np.ndarray, y: np.ndarray, *, ard: bool, seed: int, kernel: Any = None) -> Any:
-    """A fitted scikit-learn GP: constant x Matern 5/2 (+ white noise), optimised from ``kernel`` if given."""
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.gaussian_process import GaussianProcessRegressor
-    from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
-
-    if kernel is None:
-        length = np.full(x.shape[1], 0.5) if ard else 1.0
-        kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
-            length_scale=length, length_scale_bounds=(1e-2, 1e2), nu=2.5
-        ) + WhiteKernel(1e-2, (1e-6, 1.0))
-    gp = GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=GP_RESTARTS, random_state=seed)
-    with warnings.catch_warnings(), single_threaded_blas():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        gp.fit(x, y)
-    return gp
-
-
-def _predict(gp: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    with single_threaded_blas():
-        mean, std = gp.predict(x, return_std=True)
-    return np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
 
 
 __all__ = [
