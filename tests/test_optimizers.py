@@ -33,7 +33,7 @@ FAST = {
 FAST_300 = {"bananas": {"epochs": 15, "num_ensemble": 2, "batch_size": 20}, "gp": {"batch_size": 20}}
 #: the DARTS path encoding has 11,200 features; its paths of length <= 2 (224) keep the suite fast
 FAST_ON_SPACE = {("bananas", "darts"): {"cutoff": 224}}
-CONFORMANCE_SPACES = [s for s in ("nb201", "macro", "nb101", "darts") if s in space_names()]
+CONFORMANCE_SPACES = [s for s in ("nb201", "macro", "nb101", "darts", "nb201-opdist", "darts-opdist") if s in space_names()]
 
 
 def factory(name: str, **fixed):
@@ -66,6 +66,24 @@ def test_registry_names():
 @pytest.mark.parametrize("name", optimizer_names())
 def test_optimizer_conformance(name, space_name):
     check_optimizer(factory(name, **FAST_ON_SPACE.get((name, space_name), {})), get_space(space_name))
+
+
+@pytest.mark.parametrize("space_name", ["nb201-opdist", "macro-opdist"])
+@pytest.mark.parametrize("options", [{"candidates": "all"}, {"candidates": "all", "backend": "sklearn"}])
+def test_gp_over_every_unseen_distribution_and_with_scikit_learn(space_name, options):
+    check_optimizer(factory("gp", num_init=4, **options), get_space(space_name), budget=20)
+
+
+def test_gp_candidates_all_needs_a_small_enumerable_space():
+    with pytest.raises(InvalidParameter, match="can be 'all' only on spaces of at most 100,000 architectures; darts has an unknown number"):
+        make_optimizer("gp", candidates="all").setup(get_space("darts"), np.random.default_rng(0))
+    with pytest.raises(InvalidParameter, match="must be 'matern52' with backend='sklearn'"):
+        make_optimizer("gp", backend="sklearn", kernel="rbf").setup(get_space("nb201-opdist"), np.random.default_rng(0))
+    # every unseen architecture is scored: the GP's pick is the acquisition's best over the whole space
+    opt = make_optimizer("gp", candidates="all", num_init=3).setup(get_space("macro-opdist"), np.random.default_rng(0))
+    for g in [opt.ask() for _ in range(3)]:
+        opt.tell(g, float(sum(g[1:])))
+    assert len(opt._candidates([])) == 45 - 3
 
 
 @pytest.mark.parametrize("name", optimizer_names())

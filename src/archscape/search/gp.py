@@ -187,7 +187,7 @@ class GPBO(BatchedModelSearch):
 
     def _start(self) -> None:
         super()._start()
-        if self.candidates == "all" and not (self.space_.size or 0) <= MAX_ENUMERATED:
+        if self.candidates == "all" and (self.space_.size is None or self.space_.size > MAX_ENUMERATED):
             size = "an unknown number of" if self.space_.size is None else f"{self.space_.size:,}"
             raise InvalidParameter(
                 f"The 'candidates' parameter of GPBO can be 'all' only on spaces of at most {MAX_ENUMERATED:,} "
