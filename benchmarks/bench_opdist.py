@@ -1,4 +1,9 @@
-"""Speed of the operation-distribution analysis (target: one NB201 table in <= 1 s).
+"""Speed of operation distributions: sampling (target >= 100,000 NB201 cells/s) and analysis (one NB201 table <= 1 s).
+
+Sampling: cells drawn from one distribution per second, one by one
+(``sample_architecture``) and in a batch (``sample_cells``), for NB201 and
+Macro, and one by one for DARTS and NB101 (whose NB101 draws are rejected
+until no vertex would be pruned); the ratio batched / single is printed.
 
 For each table: the time to load it, then the median over ``--repeats`` runs
 of the whole exhaustive analysis (grouping, every swap and one-op-change
@@ -12,6 +17,7 @@ Usage: python benchmarks/bench_opdist.py [--bench NAME ...] [--repeats 5]
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
 
@@ -25,6 +31,34 @@ def median_time(fn, repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times)
+
+
+def sampling_rates(seconds: float = 1.0) -> None:
+    """Cells per second from one distribution of each space, single and batched."""
+    import numpy as np
+
+    from archscape.opdist.distribution import sample_architecture, sample_cells
+    from archscape.spaces import get_space
+
+    print(f"{'space':<8} {'single /s':>12} {'batched /s':>12} {'ratio':>6}")
+    for name in ("nb201", "macro", "darts", "nb101"):
+        space, dist = get_space(name), get_space(f"{name}-opdist")
+        counts = dist.sample(np.random.default_rng(0))
+        rng = np.random.default_rng(1)
+        n, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            for _ in range(200):
+                sample_architecture(space, counts, rng)
+            n += 200
+        single = n / (time.perf_counter() - start)
+        batched = math.nan
+        if name in ("nb201", "macro"):
+            start = time.perf_counter()
+            sample_cells(space, counts, 1_000_000, rng)
+            batched = 1_000_000 / (time.perf_counter() - start)
+        ratio = f"{batched / single:6.1f}" if batched == batched else "     -"
+        shown = f"{batched:>12,.0f}" if batched == batched else f"{'-':>12}"
+        print(f"{name:<8} {single:>12,.0f} {shown} {ratio}")
 
 
 def analysis_times(names, repeats: int) -> None:
@@ -58,6 +92,8 @@ def main() -> None:
     import archscape.opdist.analysis  # noqa: F401 - scipy.stats is most of it
 
     print(f"imports: {time.perf_counter() - t:.2f} s")
+    print("sampling cells from a distribution")
+    sampling_rates()
     print(f"exhaustive analysis, median of {args.repeats} runs")
     analysis_times(args.bench, args.repeats)
 

@@ -244,3 +244,17 @@ def test_speedup_table_pairs_the_same_optimizer_on_cells_and_distributions(tmp_p
     assert main(["opdist", "speedup", str(tmp_path / "d.sqlite"), str(tmp_path / "c.sqlite"), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {r["threshold"] for r in rows} == {0.1, 0.3, 0.5} and all("speedup" in r for r in rows)
+
+
+@settings(max_examples=30, deadline=None)
+@given(counts=_counts("macro"), seed=st.integers(0, 2**32 - 1))
+def test_batched_cells_have_the_counts_and_cover_the_placements(counts, seed):
+    from archscape.opdist.distribution import sample_cells
+
+    space = get_space("macro")
+    cells = sample_cells(space, counts, 500, np.random.default_rng(seed))
+    assert cells.shape == (500, 8)
+    assert all(counts_of(space, tuple(c)) == counts for c in cells.tolist())
+    n_placements = math.factorial(8) // math.prod(math.factorial(c) for c in counts)
+    if n_placements <= 20:  # 500 uniform draws miss one of at most 20 placements with probability < 1e-9
+        assert len({tuple(c) for c in cells.tolist()}) == n_placements

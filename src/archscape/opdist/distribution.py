@@ -27,7 +27,7 @@ draws each intermediate node's two distinct inputs uniformly, as the space's
 own sampler does, per cell.  NB101 draws the official random spec (each
 upper-triangular edge with probability 1/2) and keeps it only when no vertex
 would be pruned and it has at most 9 edges (pruning would change the counts):
-resampling until valid.  Every random number comes from the caller's
+resampling until valid, a vectorised batch of specs at a time.  Every random number comes from the caller's
 generator.
 """
 
@@ -88,11 +88,16 @@ class CellLayout:
 
 def layout_of(space: SearchSpace) -> CellLayout:
     """The cell layout of a space (nb201, macro, nb101, darts)."""
-    name = space.name
+    return _layout(space.name, tuple(space.ops))
+
+
+@lru_cache(maxsize=16)
+def _layout(name: str, ops: tuple[str, ...]) -> CellLayout:
+    # Cached by name: samplers ask for the layout on every call.
     if name == "nb201":
-        return CellLayout(name, ("cell",), 6, tuple(space.ops))
+        return CellLayout(name, ("cell",), 6, ops)
     if name == "macro":
-        return CellLayout(name, ("chain",), 8, tuple(space.ops))
+        return CellLayout(name, ("chain",), 8, ops)
     if name == "nb101":
         from archscape.spaces.nb101 import INTERIOR, MAX_VERTICES, OPS
 
@@ -183,15 +188,43 @@ def _multiset(part: Sequence[int]) -> np.ndarray:
     return np.repeat(np.arange(len(part)), part)
 
 
+@lru_cache(maxsize=4096)
+def _checked_multiset(lay: CellLayout, counts: tuple) -> tuple[tuple[int, ...], np.ndarray]:
+    # Sampling many cells of one distribution validates its counts once.
+    counts = check_counts(lay, counts)
+    return counts, _multiset(counts)
+
+
+def _validated(lay: CellLayout, counts: Any) -> tuple[tuple[int, ...], np.ndarray]:
+    try:
+        return _checked_multiset(lay, tuple(counts))
+    except TypeError:  # not hashable or not a sequence: let check_counts say what is wrong
+        return check_counts(lay, counts), None
+
+
 def sample_architecture(space: SearchSpace, counts: Sequence[int], rng: np.random.Generator) -> Genotype:
     """One architecture with exactly ``counts`` (a count vector of :func:`layout_of` ``(space)``)."""
     lay = layout_of(space)
-    counts = check_counts(lay, counts)
+    counts, multiset = _validated(lay, counts)
     if lay.space in ("nb201", "macro"):
-        return tuple(rng.permutation(_multiset(counts)).tolist())
+        return tuple(rng.permutation(multiset).tolist())
     if lay.space == "darts":
         return _sample_darts(space, lay, counts, rng)
     return _sample_nb101(lay, counts, rng)
+
+
+def sample_cells(space: SearchSpace, counts: Sequence[int], n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` cells of a one-cell vector space (nb201, macro) with exactly ``counts``, as an ``(n, slots)`` array.
+
+    The vectorised :func:`sample_architecture`: each row is a uniformly random
+    order of the op multiset (the argsort of uniform keys), drawn all at once.
+    """
+    lay = layout_of(space)
+    if lay.space not in ("nb201", "macro"):
+        raise UnsupportedOperation(f"sample_cells draws {lay.space} cells one by one: use sample_architecture")
+    _, multiset = _validated(lay, counts)
+    order = np.argsort(rng.random((int(n), lay.slots)), axis=1)
+    return multiset[order]
 
 
 def _sample_darts(space: SearchSpace, lay: CellLayout, counts: tuple[int, ...], rng: np.random.Generator) -> Genotype:
@@ -208,34 +241,40 @@ def _sample_darts(space: SearchSpace, lay: CellLayout, counts: tuple[int, ...], 
     return space.canonical(tuple(cells))
 
 
-#: NB101 draws before giving up (a valid full cell comes about one draw in ten)
-NB101_TRIES = 10_000
+#: NB101 draws before giving up (about one in 470 official random specs is a full cell)
+NB101_TRIES = 1_000_000
+#: NB101 specs drawn at once (vectorised rejection)
+NB101_BATCH = 512
 
 
 def _sample_nb101(lay: CellLayout, counts: tuple[int, ...], rng: np.random.Generator) -> Genotype:
-    from archscape.spaces.nb101 import INPUT, INTERIOR, OUTPUT, _canonical_graph, _check_limits, _prune
+    """The official random spec conditioned on a full cell: rejection, a vectorised batch at a time.
+
+    In a DAG numbered in topological order, a vertex lies on an input->output
+    path exactly when every interior vertex has an in-edge and an out-edge
+    (by induction from either end), so that and the 9-edge limit are the whole
+    test: nothing is pruned and the counts stay those asked for.
+    """
+    from archscape.spaces.nb101 import INPUT, INTERIOR, MAX_EDGES, OUTPUT, _canonical_graph
 
     n = lay.slots + 2
     interior = np.asarray(INTERIOR)[_multiset(counts)]
-    for _ in range(NB101_TRIES):
-        bits = rng.integers(0, 2, size=(n, n))
-        ops = (INPUT, *rng.permutation(interior).tolist(), OUTPUT)
-        succ = [0] * n
-        for i in range(n - 1):
-            row = bits[i].tolist()
-            succ[i] = sum(1 << j for j in range(i + 1, n) if row[j])
-        try:
-            pn, psucc, pops = _prune(n, succ, ops)
-            if pn != n:  # a pruned vertex would change the counts
-                continue
-            _check_limits(pn, psucc)
-        except InvalidArchitecture:
-            continue
-        return _canonical_graph(pn, psucc, pops)[0]
-    raise ArchscapeError(f"no valid NB101 cell with counts {counts} in {NB101_TRIES} draws")
+    upper = np.triu(np.ones((n, n), dtype=bool), 1)
+    weights = 1 << np.arange(n)
+    for _ in range(0, NB101_TRIES, NB101_BATCH):
+        adj = (rng.integers(0, 2, size=(NB101_BATCH, n, n)) == 1) & upper
+        indeg, outdeg = adj.sum(axis=1), adj.sum(axis=2)
+        ok = ((adj.sum(axis=(1, 2)) <= MAX_EDGES) & (indeg[:, 1:-1] > 0).all(axis=1)
+              & (outdeg[:, 1:-1] > 0).all(axis=1))
+        hits = np.flatnonzero(ok)
+        if hits.size:
+            succ = (adj[hits[0]] * weights).sum(axis=1).tolist()
+            ops = (INPUT, *rng.permutation(interior).tolist(), OUTPUT)
+            return _canonical_graph(n, succ, ops)[0]
+    raise ArchscapeError(f"no valid NB101 cell with counts {counts} in {NB101_TRIES:,} draws")
 
 
 __all__ = [
     "NB101_TRIES", "RATIO_METHODS", "CellLayout", "cell_count_vectors", "check_counts", "counts_from_ratio",
-    "counts_of", "layout_of", "sample_architecture",
+    "counts_of", "layout_of", "sample_architecture", "sample_cells",
 ]
