@@ -1,0 +1,154 @@
+"""The predictor interface: fit on architectures and values, predict a mean (and an uncertainty).
+
+A predictor (a surrogate model of a search space) is used by predictor-based
+search and by ``archscape predictors eval``.  Like an optimizer it is
+configured by constructor arguments that are only stored (validated against
+``_parameter_constraints`` when :meth:`Predictor.setup` binds it to a space
+and a random generator), and it never touches a benchmark.
+
+* :meth:`Predictor.fit` ``(genotypes, values)``: failed evaluations (NaN) are
+  left out; refitting replaces the previous model;
+* :meth:`Predictor.predict` ``(genotypes)`` -> :class:`Prediction`: the mean
+  and, where the model has one, a standard deviation (``None`` otherwise);
+* :meth:`Predictor.encode` gives the feature rows of genotypes in the
+  predictor's ``encoding`` (vector predictors), cached per architecture,
+  so scoring the same candidate pool again costs nothing.
+
+Every random number comes from the generator given to :meth:`setup`, so a
+fit is reproducible.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Hashable, Sequence
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
+
+from archscape.errors import ArchscapeError
+from archscape.params import validate_params
+from archscape.search.base import check_space_offers
+from archscape.spaces.base import Genotype, SearchSpace
+
+#: encoding rows kept per predictor (an NB201 space is 15,625; more are encoded afresh)
+ENCODING_CACHE = 200_000
+
+
+class Prediction(NamedTuple):
+    """Predicted mean per architecture and, where the model has one, its standard deviation."""
+
+    mean: np.ndarray
+    std: np.ndarray | None = None
+
+
+class Predictor(ABC):
+    """Abstract predictor; subclasses set :attr:`name`, the constraints and ``_fit``/``_predict``."""
+
+    #: registry name, e.g. ``"rf"``
+    name: ClassVar[str] = ""
+    #: whether :meth:`predict` gives a standard deviation
+    has_std: ClassVar[bool] = False
+    #: the fewest (non-NaN) points a fit accepts
+    min_points: ClassVar[int] = 2
+    _parameter_constraints: ClassVar[dict[str, list]] = {}
+    #: set by constructors: the encoding read (vector predictors)
+    encoding: str
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor arguments."""
+        return {k: getattr(self, k) for k in self._parameter_constraints}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def requirements(self) -> tuple[str, ...]:
+        """What the space must offer (default: the configured encoding)."""
+        return (f"encoding:{self.encoding}",)
+
+    # ------------------------------------------------------------ life cycle
+    def setup(self, space: SearchSpace, rng: np.random.Generator) -> Predictor:
+        """Validate parameters, check the space, bind the generator; returns ``self``."""
+        validate_params(type(self).__name__, self.get_params(), self._parameter_constraints)
+        check_space_offers(space, self.requirements(), type(self).__name__)
+        self.space_ = space
+        self.rng_ = rng
+        self._rows: dict[Hashable, np.ndarray] = {}
+        self.fitted_ = False
+        self._start()
+        return self
+
+    def _start(self) -> None:
+        """Hook: check parameters against the space."""
+
+    def fit(self, genotypes: Sequence[Genotype], values: Sequence[float]) -> Predictor:
+        """Fit on ``genotypes`` and their ``values`` (NaN ones are left out)."""
+        self._check_setup()
+        y = np.asarray(values, dtype=np.float64)
+        if len(genotypes) != y.shape[0]:
+            raise ArchscapeError(f"{len(genotypes)} architectures but {y.shape[0]} values to fit {type(self).__name__}")
+        keep = np.isfinite(y)
+        if int(keep.sum()) < self.min_points:
+            raise ArchscapeError(f"{type(self).__name__} needs at least {self.min_points} finite values to fit; "
+                                 f"got {int(keep.sum())}")
+        kept = [g for g, k in zip(genotypes, keep.tolist()) if k]
+        self._fit(kept, y[keep])
+        self.fitted_ = True
+        return self
+
+    def predict(self, genotypes: Sequence[Genotype]) -> Prediction:
+        """The prediction for each architecture (in order)."""
+        self._check_setup()
+        if not self.fitted_:
+            raise ArchscapeError(f"{type(self).__name__} predicts after fit(); it has not been fitted")
+        if len(genotypes) == 0:
+            return Prediction(np.zeros(0), np.zeros(0) if self.has_std else None)
+        return self._predict(list(genotypes))
+
+    # ------------------------------------------------------------ encodings
+    def encode(self, genotypes: Sequence[Genotype]) -> np.ndarray:
+        """Feature rows (float64) of ``genotypes`` in the predictor's encoding, cached per architecture."""
+        key = self.space_.key
+        keys = [key(g) for g in genotypes]
+        missing = [(k, g) for k, g in zip(keys, genotypes) if k not in self._rows]
+        if missing:
+            rows = np.asarray(self.space_.encode_many([g for _, g in missing], self.encoding, **self._encoding_options()),
+                              dtype=np.float64)
+            if len(self._rows) + len(missing) <= ENCODING_CACHE:
+                self._rows.update(zip((k for k, _ in missing), rows))
+            else:  # too many to keep: encode these afresh, in order
+                fresh = dict(zip((k for k, _ in missing), rows))
+                return np.stack([self._rows[k] if k in self._rows else fresh[k] for k in keys])
+        if not keys:
+            return np.zeros((0, 0))
+        return np.stack([self._rows[k] for k in keys])
+
+    def _encoding_options(self) -> dict[str, Any]:
+        cutoff = getattr(self, "cutoff", None)
+        return {"cutoff": cutoff} if self.encoding == "path" and cutoff is not None else {}
+
+    # ------------------------------------------------------------ for subclasses
+    @abstractmethod
+    def _fit(self, genotypes: list[Genotype], y: np.ndarray) -> None:
+        """Fit on finite values."""
+
+    @abstractmethod
+    def _predict(self, genotypes: list[Genotype]) -> Prediction:
+        """Predict for a non-empty list."""
+
+    def _check_setup(self) -> None:
+        if not hasattr(self, "space_"):
+            raise ArchscapeError(f"{type(self).__name__} must be set up with a space first: predictor.setup(space, rng)")
+
+
+def standardise(y: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """``(y - mean) / sd`` and the two numbers (sd 1 for constant targets)."""
+    mean = float(np.mean(y))
+    sd = float(np.std(y))
+    sd = sd if sd > 0 and math.isfinite(sd) else 1.0
+    return (y - mean) / sd, mean, sd
+
+
+__all__ = ["ENCODING_CACHE", "Prediction", "Predictor", "standardise"]
