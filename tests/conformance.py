@@ -147,6 +147,8 @@ def check_benchmark(bench: Benchmark) -> None:
     if isinstance(bench, TableBenchmark):
         check_batched_matches_single(bench)
         check_export(bench)
+    else:  # no rows to batch or export: the batched query path of a benchmark answered by a model
+        check_query_many_matches_single(bench)
 
 
 def _bench_samples(bench: Benchmark, n: int = 20) -> list:
@@ -187,6 +189,9 @@ def check_metrics_and_counters(bench: Benchmark) -> None:
 
 
 def check_noise_modes(bench: Benchmark) -> None:
+    if not isinstance(bench, TableBenchmark) and _refuses_seeds(bench):
+        check_deterministic(bench)
+        return
     for g in _bench_samples(bench, 8):
         mean = bench.query(g, noise="mean")
         assert mean.seed is None
@@ -206,6 +211,27 @@ def check_noise_modes(bench: Benchmark) -> None:
         assert all(v in seeds for v in r1)
     with pytest.raises(ArchscapeError):
         bench.query(_bench_samples(bench, 1)[0], noise="loud")
+
+
+def _refuses_seeds(bench: Benchmark) -> bool:
+    """Whether a (non-table) benchmark has no recorded seeds at all, like a deterministic surrogate."""
+    try:
+        bench.query(_bench_samples(bench, 1)[0], noise=0)
+    except ArchscapeError:
+        return True
+    return False
+
+
+def check_deterministic(bench: Benchmark) -> None:
+    """A benchmark without seeds: 'mean' is its answer, always the same; seed modes are refused in one line."""
+    for g in _bench_samples(bench, 8):
+        a, b = bench.query(g, noise="mean"), bench.query(g, noise="mean")
+        assert a.seed is None and a.metrics == b.metrics and a.cost == b.cost
+    g = _bench_samples(bench, 1)[0]
+    for noise in ("seed", 0, 1, "loud"):
+        with pytest.raises(ArchscapeError) as err:
+            bench.query(g, noise=noise, rng=np.random.default_rng(5))
+        assert "\n" not in str(err.value)
 
 
 def check_fidelities(bench: Benchmark) -> None:
@@ -231,6 +257,20 @@ def check_batched_matches_single(bench: TableBenchmark) -> None:
         single = bench.query(g, noise="seed", rng=rng)
         assert batch["seed"][k] == single.seed
         assert batch[bench.objective][k] == pytest.approx(single.metrics[bench.objective])
+
+
+def check_query_many_matches_single(bench: Benchmark) -> None:
+    gs = _bench_samples(bench, 30)
+    for fidelity in (None, min(bench.fidelities)):
+        bench.reset_counters()
+        batch = bench.query_many(gs, noise="mean", fidelity=fidelity)
+        assert bench.n_queries == len(gs)
+        assert bench.simulated_time == pytest.approx(sum(e.cost for e in batch))
+        for e, g in zip(batch, gs):
+            single = bench.query(g, noise="mean", fidelity=fidelity)
+            assert bench.space.key(e.genotype) == bench.space.key(g)
+            assert e.metrics == single.metrics and e.cost == single.cost and e.fidelity == single.fidelity
+    bench.reset_counters()
 
 
 def check_export(bench: TableBenchmark) -> None:

@@ -77,6 +77,24 @@ def _macro() -> Benchmark:
 register(BenchmarkSpec("nas-bench-macro", _macro, "NAS-Bench-Macro CIFAR-10, 6,561 chains, 50 epochs", data=("nas-bench-macro",)))
 
 
+def _nb301() -> Benchmark:
+    from archscape.benchmarks import nb301
+
+    return nb301.load()
+
+
+register(
+    BenchmarkSpec(
+        "nb301",
+        _nb301,
+        "NAS-Bench-301 CIFAR-10 (DARTS space) via the YAHPO Gym v2 surrogate: a surrogate of NB301's data, "
+        "not the original NB301 ensemble; epochs 1-98, deterministic",
+        data=("nb301-yahpo-model-v2", "nb301-yahpo-encoding", "nb301-yahpo-config-space"),
+        extra="onnx",
+    )
+)
+
+
 def _graph(dataset: str) -> Callable[[], Benchmark]:
     def loader() -> Benchmark:
         from archscape.benchmarks import graph

@@ -93,10 +93,74 @@ class TableEvaluator:
         )
 
 
+class QueryEvaluator:
+    """Evaluates architectures on a benchmark that is not a table (e.g. the ``nb301`` surrogate).
+
+    Such a benchmark answers any architecture of its space by ``query``; it
+    has no rows and no known optimum, so :meth:`optimum` gives no architecture
+    and 100 %: regret is measured from 100 %, as for trained networks.  The
+    noise mode and fidelity are checked by one probe query when the study is
+    built, with the benchmark's own refusal (``nb301`` accepts noise ``mean``
+    only).  ``u`` keeps the evaluators' contract: one number per evaluation,
+    used only by ``noise="seed"`` (it seeds the query's generator), so a
+    resumed trial draws exactly what the uninterrupted one did.
+    """
+
+    def __init__(
+        self,
+        bench: Benchmark,
+        *,
+        noise: Any = "mean",
+        fidelity: int | None = None,
+        objective: str | None = None,
+        report_metric: str | None = None,
+    ) -> None:
+        self.bench = bench
+        self.noise = check_noise(noise)
+        self.fidelity = bench.check_fidelity(fidelity)
+        self.objective = bench.check_metric(objective or bench.objective)
+        self.report_metric = bench.check_metric(report_metric or bench.report_metric or self.objective)
+        # Refuse an unsupported noise mode before anything is stored, in the benchmark's words.
+        probe = bench.query(bench.space.sample(np.random.default_rng(0)), noise=self.noise, fidelity=self.fidelity,
+                            rng=np.random.default_rng(0))
+        for metric in {self.objective, self.report_metric}:
+            if metric not in probe.metrics:
+                raise ArchscapeError(f"{bench.name} does not report {metric!r} at fidelity {self.fidelity}; "
+                                     f"it reports {', '.join(probe.metrics)}")
+        bench.reset_counters()
+
+    @property
+    def space(self) -> SearchSpace:
+        return self.bench.space
+
+    def optimum(self) -> tuple[None, float]:
+        """Unknown: no architecture, and 100 % as the value regret is measured from."""
+        return None, 100.0
+
+    def evaluate(self, genotype: Genotype, u: float, fidelity: int | None = None) -> Outcome:
+        """Query ``genotype``; ``fidelity`` (an optimizer's request) overrides the study's."""
+        fidelity = self.fidelity if fidelity is None else self.bench.check_fidelity(fidelity)
+        rng = np.random.default_rng(int(u * 2**53)) if self.noise == "seed" else None
+        try:
+            ev = self.bench.query(genotype, noise=self.noise, fidelity=fidelity, rng=rng)
+        except ArchscapeError as exc:
+            return Outcome(None, math.nan, None, {}, 0.0, None, fidelity, "failed", str(exc))
+        if self.noise == "mean" and fidelity == self.fidelity:
+            report = ev.metrics[self.report_metric]
+        else:  # the report value is denoised and at the study's fidelity; it is not charged as a query
+            n, spent = self.bench.n_queries, self.bench.simulated_time
+            report = self.bench.query(genotype, noise="mean", fidelity=self.fidelity).metrics[self.report_metric]
+            self.bench.n_queries, self.bench.simulated_time = n, spent
+        return Outcome(ev.index, ev.metrics[self.objective], float(report), dict(ev.metrics), ev.cost, ev.seed,
+                       ev.fidelity)
+
+
 def make_evaluator(bench: Benchmark | None = None, *, kind: str = "table", **settings: Any):
     """The evaluator of a study.
 
-    ``kind="table"``: queries the tabular benchmark ``bench``;
+    ``kind="table"``: queries the benchmark ``bench`` (a table:
+    :class:`TableEvaluator`; any other benchmark, such as a surrogate:
+    :class:`QueryEvaluator`);
     ``kind="train"``: trains every architecture
     (:class:`archscape.train.evaluator.TrainEvaluator`; settings ``space``,
     ``settings`` (the ``train`` mapping), ``noise``, ``report_metric``;
@@ -110,4 +174,6 @@ def make_evaluator(bench: Benchmark | None = None, *, kind: str = "table", **set
         raise ArchscapeError(f"unknown evaluator {kind!r}; accepted: table, train")
     if isinstance(bench, TableBenchmark):
         return TableEvaluator(bench, **settings)
+    if isinstance(bench, Benchmark):  # answered by query (a surrogate), not looked up in a table
+        return QueryEvaluator(bench, **settings)
     raise ArchscapeError(f"{getattr(bench, 'name', bench)} has no table evaluator; use evaluator: train")
