@@ -232,7 +232,7 @@ def test_failed_trainings_are_recorded_and_the_search_goes_on_and_resumes(tiny_s
 
     index = write_report([store], tmp_path / "report")
     page = index.read_text()
-    assert "unknown (networks are trained, not looked up)" in page and "no optimum is known for trained networks" in page
+    assert "unknown (networks are trained, not looked up)" in page and "no optimum is known: networks are trained" in page
     import pandas as pd
 
     results = pd.read_csv(tmp_path / "report" / "results.csv")

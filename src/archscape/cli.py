@@ -60,19 +60,35 @@ def bench_list(as_json: bool) -> None:
     from rich.table import Table
 
     table = Table(title="archscape benchmarks", show_lines=False)
-    for col in ("name", "size", "metrics", "objective", "fidelities", "seeds", "status"):
+    for col in ("name", "what", "size", "metrics", "objective", "fidelities", "seeds", "status"):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
             r["name"],
+            r["summary"],
             f"{r['size']:,}" if isinstance(r.get("size"), int) else "-",
             ", ".join(r.get("metrics", [])),
             r.get("objective", "-"),
-            ", ".join(map(str, r.get("fidelities", []))),
+            _ranges(r.get("fidelities", [])),
             str(r.get("noise_seeds", "-")),
             r["status"],
         )
     Console(width=None if sys.stdout.isatty() else 160).print(table)
+
+
+def _ranges(values) -> str:
+    """``[1, 2, 3, 12]`` -> ``"1..3, 12"``: runs of consecutive integers shortened."""
+    out, run = [], []
+    for v in sorted(values):
+        if run and v == run[-1] + 1:
+            run.append(v)
+            continue
+        if run:
+            out.append(f"{run[0]}..{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)))
+        run = [v]
+    if run:
+        out.append(f"{run[0]}..{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)))
+    return ", ".join(out)
 
 
 @bench.command("query")
@@ -485,6 +501,8 @@ cli.add_command(_landscape)
 from archscape.opdist.cli import opdist as _opdist  # noqa: E402
 
 cli.add_command(_opdist)
+from archscape.predictors.cli import predictors as _predictors  # noqa: E402
+cli.add_command(_predictors)
 
 
 # ----------------------------------------------------------------- entry

@@ -22,6 +22,8 @@ class BenchmarkSpec:
     data: tuple[str, ...] = ()
     #: pip extra needed, if any
     extra: str | None = None
+    #: the noise a study uses when none is given (a deterministic surrogate has only "mean")
+    default_noise: str = "seed"
 
 
 BENCHMARKS: dict[str, BenchmarkSpec] = {}
@@ -91,6 +93,7 @@ register(
         "not the original NB301 ensemble; epochs 1-98, deterministic",
         data=("nb301-yahpo-model-v2", "nb301-yahpo-encoding", "nb301-yahpo-config-space"),
         extra="onnx",
+        default_noise="mean",
     )
 )
 

@@ -249,9 +249,16 @@ def _optimum_known(comp: Comparison) -> bool:
     return comp.optimum_arch is not None
 
 
+def _why_unknown(comp: Comparison) -> str:
+    """Why a study has no known optimum: its networks are trained, or its space cannot be enumerated."""
+    return ("networks are trained, not looked up" if str(comp.settings["benchmark"]).startswith("train:")
+            else "the space is too large to enumerate")
+
+
 def _caption(value: str, curves: AnytimeCurves, comp: Comparison) -> str:
     metric = comp.settings["report_metric"]
-    best = "global optimum's" if _optimum_known(comp) else f"{comp.optimum_report:g} (no optimum is known for trained networks), i.e."
+    best = ("global optimum's" if _optimum_known(comp)
+            else f"{comp.optimum_report:g} (no optimum is known: {_why_unknown(comp)}), i.e.")
     if value == "regret":
         what = (f"regret ({best} {metric} minus the incumbent's; where regrets span decades the axis is "
                 "logarithmic above a small threshold and linear below it, so zero regret stays visible)")
@@ -278,7 +285,7 @@ def _settings(comp: Comparison) -> list[tuple[str, str]]:
         ("objective (what optimizers maximise)", str(st["objective"])),
         ("report metric (what is shown)", f"{st['report_metric']} (denoised)"),
         ("global optimum", f"{comp.optimum_report:.4f} {_unit(st['report_metric'])} at {comp.optimum_arch}" if _optimum_known(comp)
-         else f"unknown (networks are trained, not looked up): regret is measured from {comp.optimum_report:g} "
+         else f"unknown ({_why_unknown(comp)}): regret is measured from {comp.optimum_report:g} "
               f"{_unit(st['report_metric'])}, the incumbent's error"),
     ]
 

@@ -98,7 +98,8 @@ class RunConfig(BaseModel):
     budget: int = Field(ge=1, description="queries per trial")
     trials: int = Field(ge=1, description="trials per optimizer")
     seed: int = Field(0, ge=0)
-    noise: Union[int, str] = "seed"
+    #: default: the benchmark's (``seed``: its recorded training seeds; ``mean`` for a deterministic surrogate)
+    noise: Union[int, str, None] = None
     fidelity: int | None = None
     report_metric: str | None = None
     name: str | None = None
@@ -109,6 +110,15 @@ class RunConfig(BaseModel):
     train: TrainSettings | None = None
     #: distribution spaces (``<base>-opdist``): architectures sampled per evaluation (default 1)
     opdist_samples: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _default_noise(self) -> RunConfig:
+        if self.noise is None:
+            from archscape.benchmarks.registry import BENCHMARKS
+
+            spec = BENCHMARKS.get(self.benchmark)
+            self.noise = spec.default_noise if spec is not None and self.evaluator == "table" else "seed"
+        return self
 
     @model_validator(mode="after")
     def _evaluator_settings(self) -> RunConfig:
@@ -127,10 +137,10 @@ class RunConfig(BaseModel):
 
     @field_validator("noise")
     @classmethod
-    def _noise(cls, v: Union[int, str]) -> Union[int, str]:
+    def _noise(cls, v: Union[int, str, None]) -> Union[int, str, None]:
         from archscape.benchmarks.base import check_noise
 
-        return check_noise(v)
+        return None if v is None else check_noise(v)
 
     @field_validator("optimizers", mode="before")
     @classmethod
