@@ -19,3 +19,5 @@ from archscape.opdist.cli_speedup import speedup_cmd  # noqa: E402
 opdist.add_command(speedup_cmd)
 from archscape.opdist.cli_analyze import analyze_cmd as _analyze_cmd  # noqa: E402
 opdist.add_command(_analyze_cmd, "analyze")
+from archscape.opdist.cli_darts import darts_cmd as _darts_cmd  # noqa: E402
+opdist.add_command(_darts_cmd, "darts")
