@@ -515,12 +515,12 @@ def _settings(method: str, cfg: SearchConfig) -> dict[str, Any]:
 
 def _run_search(method: str, cfg: SearchConfig, data, seed: int, progress) -> dict[str, Any]:
     from archscape.train import require_torch
-    from archscape.train.trainer import _determinism, _threads, resolve_device
+    from archscape.train.trainer import deterministic_algorithms, torch_threads, resolve_device
 
     torch = require_torch()
     device = resolve_device(cfg.device)
     fork = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
-    with _determinism(cfg.deterministic), _threads(cfg.threads), torch.random.fork_rng(devices=fork):
+    with deterministic_algorithms(cfg.deterministic), torch_threads(cfg.threads), torch.random.fork_rng(devices=fork):
         torch.manual_seed(seed)
         start = time.perf_counter()
         searcher = make_searcher(method, cfg, data, seed, device)

@@ -231,7 +231,7 @@ class Trainer:
         seed = int(seed)
         device = resolve_device(cfg.device)
         fork_devices = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
-        with _determinism(cfg.deterministic), _threads(cfg.threads), torch.random.fork_rng(devices=fork_devices):
+        with deterministic_algorithms(cfg.deterministic), torch_threads(cfg.threads), torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(seed)
             if not isinstance(model, torch.nn.Module):
                 model = model()
@@ -412,7 +412,8 @@ def _make_schedule(optimizer, cfg: TrainConfig, epochs: int, steps: int):
 
 
 @contextmanager
-def _threads(n: int | None):
+def torch_threads(n: int | None):
+    """torch's CPU threads set to ``n`` inside the block (``None``: left alone), restored after."""
     torch = require_torch()
     before = torch.get_num_threads()
     if n is not None:
@@ -425,7 +426,8 @@ def _threads(n: int | None):
 
 
 @contextmanager
-def _determinism(enabled: bool):
+def deterministic_algorithms(enabled: bool):
+    """torch's deterministic algorithms (and cuDNN's) inside the block when ``enabled``, restored after."""
     torch = require_torch()
     before = (
         torch.are_deterministic_algorithms_enabled(),
@@ -502,5 +504,5 @@ def config_dict(config: TrainConfig) -> dict[str, Any]:
 
 __all__ = [
     "DEFAULT_LR", "OPTIMIZERS", "SCHEDULES", "TrainConfig", "TrainResult", "Trainer", "TrainingFailed",
-    "config_dict", "resolve_device",
+    "config_dict", "deterministic_algorithms", "resolve_device", "torch_threads",
 ]
