@@ -37,3 +37,14 @@ def make_predictor(name: str, **params: Any) -> Predictor:
 
 
 __all__ = ["Prediction", "Predictor", "make_predictor", "predictor_names", "register_predictor"]
+
+
+# The predictors (each module imports its heavy library lazily, so registering them costs little).
+from archscape.predictors.forest import RandomForestPredictor  # noqa: E402
+from archscape.predictors.gnn import GNNPredictor  # noqa: E402
+from archscape.predictors.gp import GPPredictor  # noqa: E402
+from archscape.predictors.lgbm import LGBMPredictor  # noqa: E402
+from archscape.predictors.mlp import MLPPredictor  # noqa: E402
+
+for _cls in (MLPPredictor, GPPredictor, RandomForestPredictor, LGBMPredictor, GNNPredictor):
+    register_predictor(_cls.name, _cls)

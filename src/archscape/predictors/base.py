@@ -11,7 +11,7 @@ and a random generator), and it never touches a benchmark.
 * :meth:`Predictor.predict` ``(genotypes)`` -> :class:`Prediction`: the mean
   and, where the model has one, a standard deviation (``None`` otherwise);
 * :meth:`Predictor.encode` gives the feature rows of genotypes in the
-  predictor's ``encoding`` (vector predictors), cached per architecture,
+  predictor's ``encoding`` (vector predictors), cached per genotype,
   so scoring the same candidate pool again costs nothing.
 
 Every random number comes from the generator given to :meth:`setup`, so a
@@ -53,7 +53,7 @@ class Predictor(ABC):
     #: the fewest (non-NaN) points a fit accepts
     min_points: ClassVar[int] = 2
     _parameter_constraints: ClassVar[dict[str, list]] = {}
-    #: set by constructors: the encoding read (vector predictors)
+    #: set by constructors: the encoding read (vector predictors); see :meth:`choose_encoding`
     encoding: str
 
     def get_params(self) -> dict[str, Any]:
@@ -72,6 +72,7 @@ class Predictor(ABC):
     def setup(self, space: SearchSpace, rng: np.random.Generator) -> Predictor:
         """Validate parameters, check the space, bind the generator; returns ``self``."""
         validate_params(type(self).__name__, self.get_params(), self._parameter_constraints)
+        self.encoding_ = self.choose_encoding(space)
         check_space_offers(space, self.requirements(), type(self).__name__)
         self.space_ = space
         self.rng_ = rng
@@ -82,6 +83,14 @@ class Predictor(ABC):
 
     def _start(self) -> None:
         """Hook: check parameters against the space."""
+
+    def choose_encoding(self, space: SearchSpace) -> str | None:
+        """The encoding :meth:`encode` reads on ``space`` (kept as ``encoding_``): default ``encoding``.
+
+        A subclass may choose by space, e.g. for ``encoding="auto"``; the
+        constructor argument itself stays as given, so ``get_params`` round-trips.
+        """
+        return getattr(self, "encoding", None)
 
     def fit(self, genotypes: Sequence[Genotype], values: Sequence[float]) -> Predictor:
         """Fit on ``genotypes`` and their ``values`` (NaN ones are left out)."""
@@ -109,25 +118,34 @@ class Predictor(ABC):
 
     # ------------------------------------------------------------ encodings
     def encode(self, genotypes: Sequence[Genotype]) -> np.ndarray:
-        """Feature rows (float64) of ``genotypes`` in the predictor's encoding, cached per architecture."""
-        key = self.space_.key
-        keys = [key(g) for g in genotypes]
-        missing = [(k, g) for k, g in zip(keys, genotypes) if k not in self._rows]
-        if missing:
-            rows = np.asarray(self.space_.encode_many([g for _, g in missing], self.encoding, **self._encoding_options()),
-                              dtype=np.float64)
-            if len(self._rows) + len(missing) <= ENCODING_CACHE:
-                self._rows.update(zip((k for k, _ in missing), rows))
-            else:  # too many to keep: encode these afresh, in order
-                fresh = dict(zip((k for k, _ in missing), rows))
-                return np.stack([self._rows[k] if k in self._rows else fresh[k] for k in keys])
-        if not keys:
-            return np.zeros((0, 0))
-        return np.stack([self._rows[k] for k in keys])
+        """Feature rows (float64, read-only) of ``genotypes`` in the predictor's encoding, cached per genotype.
+
+        The cache is keyed by the genotype itself (its hash), not by
+        ``space.key``: on DARTS computing the key validates the genotype, which
+        for a pool of 10^5 fresh candidates cost more than the model's
+        prediction.  Equivalent genotypes written differently just take two
+        rows.  When none is cached (a fresh pool), the encoded block is
+        returned as it is instead of being restacked row by row.
+        """
+        keys = [_cache_key(self.space_, g) for g in genotypes]
+        cache = self._rows
+        missing = [i for i, k in enumerate(keys) if k not in cache]
+        if not missing:
+            return np.stack([cache[k] for k in keys]) if keys else np.zeros((0, 0))
+        fresh = np.asarray(self.space_.encode_many([genotypes[i] for i in missing], self.encoding_, **self._encoding_options()),
+                           dtype=np.float64)
+        fresh.flags.writeable = False  # the cache holds views of it
+        fresh_keys = [keys[i] for i in missing]
+        if len(cache) + len(missing) <= ENCODING_CACHE:
+            cache.update(zip(fresh_keys, fresh))
+        if len(missing) == len(keys):
+            return fresh
+        new = dict(zip(fresh_keys, fresh))
+        return np.stack([cache[k] if k in cache else new[k] for k in keys])
 
     def _encoding_options(self) -> dict[str, Any]:
         cutoff = getattr(self, "cutoff", None)
-        return {"cutoff": cutoff} if self.encoding == "path" and cutoff is not None else {}
+        return {"cutoff": cutoff} if self.encoding_ == "path" and cutoff is not None else {}
 
     # ------------------------------------------------------------ for subclasses
     @abstractmethod
@@ -141,6 +159,14 @@ class Predictor(ABC):
     def _check_setup(self) -> None:
         if not hasattr(self, "space_"):
             raise ArchscapeError(f"{type(self).__name__} must be set up with a space first: predictor.setup(space, rng)")
+
+
+def _cache_key(space: SearchSpace, genotype: Genotype) -> Hashable:
+    try:
+        hash(genotype)
+    except TypeError:  # e.g. a list: the space's key of the architecture
+        return space.key(genotype)
+    return genotype
 
 
 def standardise(y: np.ndarray) -> tuple[np.ndarray, float, float]:
