@@ -11,7 +11,8 @@ Each line is the median over ``--repeats`` rounds of the fit, the predict
 and their sum, each round a fresh predictor (so encodings are computed
 afresh, as in a search whose pool changes every round) after one untimed
 warm-up round (imports, torch start-up).  The graph network (gnn) is timed
-too; it is the slow one.  Prints figures, asserts nothing.
+too; it is the slow one.  A line per space gives the time the space alone
+takes to encode the pool (inside every predict).  Prints figures, asserts nothing.
 
 Usage: python benchmarks/bench_predictors.py [--predictor NAME ...] [--space nb201|darts] [--repeats 3] [--darts-candidates 100000]
 """
@@ -85,6 +86,12 @@ def main() -> None:
     ):
         if args.space and space_name not in args.space:
             continue
+        # what the space itself spends encoding the pool (part of every predict above it)
+        for enc in ("onehot", "path") if space_name == "nb201" else ("onehot",):
+            t0 = time.perf_counter()
+            space.encode_many(pool, enc)
+            label = f"(the space's {enc} encoding of the pool)"
+            print(f"{space_name:<6} {label:<42} {time.perf_counter() - t0:>8.3f}")
         for name in names:
             for n in (100, 300):
                 if space_name == "nb201":

@@ -204,8 +204,9 @@ def test_nb101_graph_is_the_canonical_cell_and_macro_a_chain():
 def test_subset_spaces_use_their_parents_graphs_and_opdist_spaces_have_none():
     bench = _nb101_subset_or_skip()
     assert graph_view(bench.search_space()) is not None
+    assert graph_view(get_space("nb201-opdist")) is None
+    pytest.importorskip("torch")
     with pytest.raises(UnsupportedOperation, match="GNNPredictor needs a graph view .* 'nb201-opdist'"):
-        pytest.importorskip("torch")
         make_predictor("gnn").setup(get_space("nb201-opdist"), np.random.default_rng(0))
 
 
@@ -360,7 +361,7 @@ def test_cli_eval_prints_one_json_object(capsys):
 def test_cli_eval_writes_csv_plots_and_a_page(capsys, tmp_path):
     import pandas as pd
 
-    code, out, err = run(capsys, "predictors", "eval", "nas-bench-macro", "--predictor", "lgbm", "--predictor", "gp",
+    code, out, err = run(capsys, "predictors", "eval", "nas-bench-macro", "--predictor", "rf", "--predictor", "gp",
                          "--train-sizes", "10,30", "--repeats", "2", "--test-size", "50", "--out", tmp_path)
     assert code == 0, err
     assert "path" not in out, "macro has no path encoding"

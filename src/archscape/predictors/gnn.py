@@ -16,11 +16,14 @@ from the predictor's generator; the initial weights come from a torch seed
 drawn from it too, inside :func:`torch.random.fork_rng`, so the caller's
 torch random state is left as it was and a fit is reproducible.
 
-Sized for a CPU: 32 hidden units, 3 layers, 100 epochs.  Torch runs on one
-thread while fitting and predicting (the graphs are tiny: threads would only
-contend with parallel trials); the previous thread count is restored after.
-On 2 cores a fit on 100 NB201 cells takes about 0.4 s, on 500 about 1.7 s
-(``benchmarks/bench_predictors.py``).  No standard deviation.
+Sized for a CPU: 32 hidden units, 3 layers, 60 epochs of minibatches of
+64.  Torch runs on one thread while fitting and predicting (the graphs are
+tiny: threads would only contend with parallel trials); the previous thread
+count is restored after.  On 2 shared cores a fit on NB201 cells takes about
+0.1 s at 20 cells, 0.25 s at 100, 0.6 s at 300 and 1.1 s at 500 (the vector
+predictors: 0.005-0.27 s at 500); scoring all 15,625 cells 0.1-0.2 s
+(``benchmarks/bench_predictors.py``, ``archscape predictors eval``).  No
+standard deviation.
 """
 
 from __future__ import annotations
