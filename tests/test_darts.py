@@ -253,3 +253,17 @@ def test_not_enumerable():
         SPACE.index(DARTS_V2_GENOTYPE)
     with pytest.raises(UnsupportedOperation):
         next(SPACE.enumerate())
+
+
+def test_batched_encoding_validates_every_genotype_and_matches_one_by_one():
+    rng = np.random.default_rng(3)
+    batch = [SPACE.sample(rng) for _ in range(50)]
+    for enc in ("onehot", "opcount"):
+        assert np.array_equal(SPACE.encode_many(batch, enc), np.stack([SPACE.encode(g, enc) for g in batch]))
+    normal, reduce = batch[1]
+    bad_op = ((normal[0][0] + 7, 0),) + normal[1:]
+    twice = ((0, 0), (1, 0)) + normal[2:]
+    late = ((0, 0), (1, 2)) + normal[2:]
+    for cell, message in [(bad_op, "accepted: op index 0..6"), (twice, "takes input 0 twice"), (late, "node 2 takes input 2")]:
+        with pytest.raises(InvalidArchitecture, match=message):
+            SPACE.encode_many([batch[2], (cell, reduce)], "onehot")

@@ -32,8 +32,9 @@ from archscape.params import validate_params
 from archscape.search.base import check_space_offers
 from archscape.spaces.base import Genotype, SearchSpace
 
-#: encoding rows kept per predictor (an NB201 space is 15,625; more are encoded afresh)
-ENCODING_CACHE = 200_000
+#: bytes of encoding rows kept per predictor (NB201's 15,625 one-hot rows are 3.8 MB; a DARTS
+#: path row alone is 90 kB, so the limit is on memory, not rows); more are encoded afresh
+ENCODING_CACHE_BYTES = 512 * 2**20
 
 
 class Prediction(NamedTuple):
@@ -136,7 +137,7 @@ class Predictor(ABC):
                            dtype=np.float64)
         fresh.flags.writeable = False  # the cache holds views of it
         fresh_keys = [keys[i] for i in missing]
-        if len(cache) + len(missing) <= ENCODING_CACHE:
+        if (len(cache) + len(missing)) * fresh.shape[1] * fresh.itemsize <= ENCODING_CACHE_BYTES:
             cache.update(zip(fresh_keys, fresh))
         if len(missing) == len(keys):
             return fresh
@@ -177,4 +178,4 @@ def standardise(y: np.ndarray) -> tuple[np.ndarray, float, float]:
     return (y - mean) / sd, mean, sd
 
 
-__all__ = ["ENCODING_CACHE", "Prediction", "Predictor", "standardise"]
+__all__ = ["ENCODING_CACHE_BYTES", "Prediction", "Predictor", "standardise"]

@@ -50,5 +50,9 @@ from archscape.search.nago_bo import NagoBO  # noqa: E402  (NAGO generator searc
 
 register_optimizer(NagoBO.name, NagoBO)
 
+from archscape.search.predictor_search import PredictorSearch  # noqa: E402  (predictor-based search, issue 9)
+
+register_optimizer(PredictorSearch.name, PredictorSearch)
+
 
 __all__ = ["Optimizer", "SearchExhausted", "make_optimizer", "optimizer_names", "register_optimizer"]

@@ -284,7 +284,9 @@ class DartsSpace(SearchSpace):
         if encoding == "path":
             return super().encode_many(genotypes, encoding, **options)
         self._check_encoding(encoding)
-        arr = np.asarray([self.validate(x) for x in genotypes], dtype=np.int64).reshape(-1, 2, N_SLOTS, 2)
+        arr = _valid_array(genotypes)
+        if arr is None:  # something is off: validate one by one, for the message
+            arr = np.asarray([self.validate(x) for x in genotypes], dtype=np.int64).reshape(-1, 2, N_SLOTS, 2)
         ops, inputs = arr[..., 0], arr[..., 1]
         n = len(arr)
         if encoding == "opcount":
@@ -299,6 +301,23 @@ class DartsSpace(SearchSpace):
 
 
 _SLOT_EDGE_BASE = np.array([EDGE_OFFSET[k] for k in NODE_OF_SLOT], dtype=np.int64)
+_SLOT_NODE = np.array(NODE_OF_SLOT, dtype=np.int64)
+
+
+def _valid_array(genotypes) -> np.ndarray | None:
+    """Many genotypes as one ``(n, 2, 8, 2)`` int array when all pass :meth:`DartsSpace.validate`'s
+    value checks, checked at once (a pool of 10^5 candidates validated one by one costs more than
+    the model that scores it); ``None`` when any does not, or the input is not that shape."""
+    try:
+        arr = np.asarray(genotypes)
+    except ValueError:  # ragged
+        return None
+    if arr.dtype.kind not in "iu" or arr.ndim != 4 or arr.shape[1:] != (2, N_SLOTS, 2):
+        return None
+    ops, inputs = arr[..., 0], arr[..., 1]
+    ok = (ops >= 0).all() and (ops < N_OPS).all() and (inputs >= 0).all() and (inputs < _SLOT_NODE).all()
+    ok = ok and bool((inputs[..., 0::2] != inputs[..., 1::2]).all())  # a node's two inputs are distinct
+    return arr.astype(np.int64, copy=False) if ok else None
 
 
 # ------------------------------------------------------------------ parsing
