@@ -401,10 +401,10 @@ def _default_train_optimizer(space: str | None) -> str:
     return "nago-bo" if space == "nago" and "nago-bo" in optimizer_names() else "random"
 
 
-def _write_report(stores, out_dir: Path) -> Path:
+def _write_report(stores, out_dir: Path, at_queries=None) -> Path:
     from archscape.report import write_report
 
-    index = write_report([Path(s) for s in stores], out_dir)
+    index = write_report([Path(s) for s in stores], out_dir, at_queries=at_queries)
     click.echo(f"report: {index}")
     return index
 
@@ -412,9 +412,21 @@ def _write_report(stores, out_dir: Path) -> Path:
 @cli.command("report")
 @click.argument("stores", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for index.html, plots and exports.")
-def report_cmd(stores, out_dir) -> None:
+@click.option("--at-queries", default=None, help="Also tabulate the incumbents after these query counts, e.g. 25,50,100.")
+@click.option("--table", "print_table", is_flag=True, help="Also print the final-results table(s).")
+def report_cmd(stores, out_dir, at_queries, print_table) -> None:
     """Write plots, tables and exports of one or more stores, tied together by index.html."""
-    _write_report(stores, out_dir)
+    points = None
+    if at_queries:
+        try:
+            points = [int(q) for q in at_queries.split(",") if q.strip()]
+        except ValueError:
+            raise ArchscapeError(f"--at-queries takes query counts separated by commas, e.g. 25,50,100; got {at_queries!r}") from None
+    _write_report(stores, out_dir, points)
+    if print_table:
+        from archscape.report import final_table_text
+
+        click.echo(final_table_text([Path(s) for s in stores], at_queries=points))
 
 
 @cli.command("gain")
