@@ -116,3 +116,18 @@ def test_cli_gain_from_a_config_and_bad_input(tmp_path, capsys):
     assert main(["gain", str(store), "--target", "best"]) == 2
     assert capsys.readouterr().err.strip().startswith("error: unknown target 'best'; accepted: top-k:K")
     assert main(["gain", str(tmp_path / "none.sqlite")]) == 2
+
+
+def test_gain_on_a_space_that_cannot_be_enumerated_simulates_random_search(tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    from helpers import needs
+
+    if needs("nb301").args[0]:
+        pytest.skip("nb301 data not available")
+    run_study(config_from_mapping({"benchmark": "nb301", "optimizers": ["random", "evolution"], "budget": 20, "trials": 3}),
+              tmp_path / "n.sqlite")
+    table = gain_table([tmp_path / "n.sqlite"], ["value:92.5"], n_boot=100, sim_trials=20)
+    assert table.random_search_simulated.all() and table.n_architectures.isna().all()
+    assert (table.random_search_expected_queries > 1).all() and set(table.optimizer) == {"random", "evolution"}
+    with pytest.raises(ArchscapeError, match="cannot be enumerated: use value:V targets"):
+        gain_table([tmp_path / "n.sqlite"], ["top-k:1"], sim_trials=5)

@@ -436,12 +436,14 @@ def report_cmd(stores, out_dir, at_queries, print_table) -> None:
               help="A trial meets the target when its incumbent does, or when it first evaluates an architecture that does.")
 @click.option("--bootstrap", "n_boot", type=click.IntRange(0), default=2000, show_default=True, help="Bootstrap resamples of the CI.")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Seed of the bootstrap (and simulations).")
+@click.option("--sim-trials", type=click.IntRange(1), default=100, show_default=True,
+              help="Where the space cannot be enumerated: random-search trials simulated for E[queries].")
 @click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With a config: the store to run it into (default runs/<config name>.sqlite).")
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="With a config: worker processes.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array of rows.")
 @click.option("--markdown", is_flag=True, help="Print a Markdown table.")
-def gain_cmd(sources, targets, hit, n_boot, seed, store_path, workers, as_json, markdown) -> None:
+def gain_cmd(sources, targets, hit, n_boot, seed, sim_trials, store_path, workers, as_json, markdown) -> None:
     """Sample-efficiency gain over random search, from stores (or a YAML config, run first).
 
     Per optimizer and target: random search's expected queries ((N+1)/(k+1) on a table), the optimizer's
@@ -463,7 +465,7 @@ def gain_cmd(sources, targets, hit, n_boot, seed, store_path, workers, as_json, 
             stores.append(store)
         else:
             stores.append(source)
-    table = gain_table(stores, targets or ("top-k:1",), hit=hit, n_boot=n_boot, seed=seed)
+    table = gain_table(stores, targets or ("top-k:1",), hit=hit, n_boot=n_boot, seed=seed, sim_trials=sim_trials)
     if as_json:
         rows = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
                 for r in table.to_dict("records")]
