@@ -44,7 +44,7 @@ from archscape.spaces import get_space  # noqa: E402
 from archscape.train.datasets import DatasetSplits, Split, load_dataset  # noqa: E402
 from archscape.train.models import build_network  # noqa: E402
 from archscape.train.models.flops import count_flops, count_parameters  # noqa: E402
-from archscape.train.trainer import TrainConfig, Trainer, _determinism, resolve_device  # noqa: E402
+from archscape.train.trainer import TrainConfig, Trainer, deterministic_algorithms, resolve_device  # noqa: E402
 
 #: the architecture timed for NB201 unless --arch says otherwise (one of the best cells on CIFAR-10)
 NB201_ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
@@ -115,7 +115,7 @@ def bench_network(space: str, genotype, data: DatasetSplits, args, device) -> di
     steps = math.ceil(n / args.batch_size)
 
     def bare(seed: int, deterministic: bool) -> float:
-        with _determinism(deterministic):  # the same algorithm choice as the trainer's run
+        with deterministic_algorithms(deterministic):  # the same algorithm choice as the trainer's run
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 model = factory().to(device)

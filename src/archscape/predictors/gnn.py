@@ -28,7 +28,6 @@ standard deviation.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import numpy as np
@@ -52,16 +51,6 @@ def require_torch():
     except ImportError:
         raise MissingExtra("the gnn predictor needs PyTorch: pip install 'archscape[train]' (torch==2.13.0)") from None
     return torch
-
-
-@contextmanager
-def _one_thread(torch):
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _network(torch, n_features: int, hidden: int, layers: int):
@@ -156,7 +145,9 @@ class GNNPredictor(Predictor):
         z = torch.from_numpy(self.targets_.z.astype(np.float32))
         n = len(genotypes)
         seed = seed_from(self.rng_)
-        with _one_thread(torch), torch.random.fork_rng(devices=[]):
+        from archscape.train.trainer import torch_threads
+
+        with torch_threads(1), torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             net = _network(torch, self.view_.n_features, self.hidden, self.num_layers)
             optimiser = torch.optim.Adam(net.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
@@ -175,7 +166,9 @@ class GNNPredictor(Predictor):
     def _predict(self, genotypes: list[Genotype]) -> Prediction:
         torch = self.torch_
         out = []
-        with _one_thread(torch), torch.no_grad():
+        from archscape.train.trainer import torch_threads
+
+        with torch_threads(1), torch.no_grad():
             for start in range(0, len(genotypes), PREDICT_CHUNK):
                 x, a, m = self._tensors(self.graphs(genotypes[start : start + PREDICT_CHUNK]))
                 out.append(self.net_(x, a, m).numpy().astype(np.float64))
