@@ -107,6 +107,7 @@ def check_predictor(factory: Factory, space: SearchSpace, task: LearningTask | N
     genotypes = distinct_sample(space, N_POINTS, seed=1)
     values = synthetic_values(space, genotypes)
     check_shapes_and_order(factory, space, genotypes, values)
+    check_latent_agrees_with_values(factory, space, genotypes, values)
     check_nan_values_left_out(factory, space, genotypes, values)
     check_refit_replaces(factory, space, genotypes, values)
     check_deterministic(factory, space, genotypes, values)
@@ -156,6 +157,21 @@ def check_shapes_and_order(factory: Factory, space: SearchSpace, genotypes, valu
     np.testing.assert_allclose(again.mean[25:], expected, rtol=1e-6, atol=1e-9)
     empty = p.predict([])
     assert empty.mean.shape == (0,) and (empty.std is None) == (not p.has_std)
+
+
+def check_latent_agrees_with_values(factory: Factory, space: SearchSpace, genotypes, values) -> None:
+    """predict_latent ranks like predict (its units are an increasing map of the values); latent_best tops the fit."""
+    p = _fitted(factory, space, genotypes, values)
+    others = distinct_sample(space, 40, seed=4)
+    latent, plain = p.predict_latent(others), p.predict(others)
+    assert latent.mean.shape == (40,) and (latent.std is None) == (not p.has_std)
+    # increasing map: wherever the latent means are ordered, so are the values (ties allowed after the map)
+    order = np.argsort(latent.mean, kind="stable")
+    assert (np.diff(plain.mean[order]) >= -1e-9 * max(1.0, float(np.abs(plain.mean).max()))).all()
+    fitted = p.predict_latent(genotypes).mean
+    assert p.latent_best() >= float(np.min(fitted))
+    if p.has_std:
+        assert np.isfinite(latent.std).all() and (latent.std >= 0).all()
 
 
 def check_nan_values_left_out(factory: Factory, space: SearchSpace, genotypes, values) -> None:

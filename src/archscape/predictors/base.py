@@ -10,6 +10,10 @@ and a random generator), and it never touches a benchmark.
   left out; refitting replaces the previous model;
 * :meth:`Predictor.predict` ``(genotypes)`` -> :class:`Prediction`: the mean
   and, where the model has one, a standard deviation (``None`` otherwise);
+* :meth:`Predictor.predict_latent` and :meth:`Predictor.latent_best`: the same
+  in the units the model was trained in (a monotone map of the values, e.g.
+  their normal scores), where its Gaussian uncertainty holds: acquisitions
+  (EI, UCB, Thompson) are computed there;
 * :meth:`Predictor.encode` gives the feature rows of genotypes in the
   predictor's ``encoding`` (vector predictors), cached per genotype,
   so scoring the same candidate pool again costs nothing.
@@ -105,6 +109,7 @@ class Predictor(ABC):
                                  f"got {int(keep.sum())}")
         kept = [g for g, k in zip(genotypes, keep.tolist()) if k]
         self._fit(kept, y[keep])
+        self.best_value_ = float(y[keep].max())
         self.fitted_ = True
         return self
 
@@ -116,6 +121,28 @@ class Predictor(ABC):
         if len(genotypes) == 0:
             return Prediction(np.zeros(0), np.zeros(0) if self.has_std else None)
         return self._predict(list(genotypes))
+
+    def predict_latent(self, genotypes: Sequence[Genotype]) -> Prediction:
+        """The prediction in the model's training units (increasing in the values).
+
+        A model trained on transformed values (normal scores, say) has its
+        Gaussian uncertainty in those units; mapped back to values a standard
+        deviation is stretched wherever the values are sparse (NB201's tail of
+        10% cells), and an expected improvement computed there chases that
+        tail.  Default: the values themselves.
+        """
+        self._check_setup()
+        if not self.fitted_:
+            raise ArchscapeError(f"{type(self).__name__} predicts after fit(); it has not been fitted")
+        if len(genotypes) == 0:
+            return Prediction(np.zeros(0), np.zeros(0) if self.has_std else None)
+        return self._predict_latent(list(genotypes))
+
+    def latent_best(self) -> float:
+        """The best fitted value in the units of :meth:`predict_latent`."""
+        if not getattr(self, "fitted_", False):
+            raise ArchscapeError(f"{type(self).__name__} has no best value before fit()")
+        return self._latent_best()
 
     # ------------------------------------------------------------ encodings
     def encode(self, genotypes: Sequence[Genotype]) -> np.ndarray:
@@ -156,6 +183,14 @@ class Predictor(ABC):
     @abstractmethod
     def _predict(self, genotypes: list[Genotype]) -> Prediction:
         """Predict for a non-empty list."""
+
+    def _predict_latent(self, genotypes: list[Genotype]) -> Prediction:
+        """Hook: the prediction in training units (default: in values)."""
+        return self._predict(genotypes)
+
+    def _latent_best(self) -> float:
+        """Hook: the best fitted value in training units (default: in values)."""
+        return self.best_value_
 
     def _check_setup(self) -> None:
         if not hasattr(self, "space_"):

@@ -85,7 +85,7 @@ class VectorPredictor(Predictor):
         with single_threaded_blas():
             self._fit_rows(x, self.targets_.z)
 
-    def _predict(self, genotypes: list[Genotype]) -> Prediction:
+    def _predict_latent(self, genotypes: list[Genotype]) -> Prediction:
         x = self.encode(genotypes)
         means, stds = [], []
         with single_threaded_blas():
@@ -95,8 +95,13 @@ class VectorPredictor(Predictor):
                 mean, std = self._predict_rows(x[start : start + PREDICT_CHUNK])
                 means.append(mean)
                 stds.append(std)
-        mean = np.concatenate(means)
-        std = None if stds[0] is None else np.concatenate(stds)
+        return Prediction(np.concatenate(means), None if stds[0] is None else np.concatenate(stds))
+
+    def _latent_best(self) -> float:
+        return float(self.targets_.z.max())
+
+    def _predict(self, genotypes: list[Genotype]) -> Prediction:
+        mean, std = self._predict_latent(genotypes)
         values = self.targets_.inverse(mean)
         if std is None:
             return Prediction(values, None)
