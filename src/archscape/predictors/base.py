@@ -115,11 +115,9 @@ class Predictor(ABC):
 
     def predict(self, genotypes: Sequence[Genotype]) -> Prediction:
         """The prediction for each architecture (in order)."""
-        self._check_setup()
-        if not self.fitted_:
-            raise ArchscapeError(f"{type(self).__name__} predicts after fit(); it has not been fitted")
+        self._check_fitted()
         if len(genotypes) == 0:
-            return Prediction(np.zeros(0), np.zeros(0) if self.has_std else None)
+            return self._empty()
         return self._predict(list(genotypes))
 
     def predict_latent(self, genotypes: Sequence[Genotype]) -> Prediction:
@@ -131,17 +129,14 @@ class Predictor(ABC):
         10% cells), and an expected improvement computed there chases that
         tail.  Default: the values themselves.
         """
-        self._check_setup()
-        if not self.fitted_:
-            raise ArchscapeError(f"{type(self).__name__} predicts after fit(); it has not been fitted")
+        self._check_fitted()
         if len(genotypes) == 0:
-            return Prediction(np.zeros(0), np.zeros(0) if self.has_std else None)
+            return self._empty()
         return self._predict_latent(list(genotypes))
 
     def latent_best(self) -> float:
         """The best fitted value in the units of :meth:`predict_latent`."""
-        if not getattr(self, "fitted_", False):
-            raise ArchscapeError(f"{type(self).__name__} has no best value before fit()")
+        self._check_fitted()
         return self._latent_best()
 
     # ------------------------------------------------------------ encodings
@@ -191,6 +186,14 @@ class Predictor(ABC):
     def _latent_best(self) -> float:
         """Hook: the best fitted value in training units (default: in values)."""
         return self.best_value_
+
+    def _empty(self) -> Prediction:
+        return Prediction(np.zeros(0), np.zeros(0) if self.has_std else None)
+
+    def _check_fitted(self) -> None:
+        self._check_setup()
+        if not self.fitted_:
+            raise ArchscapeError(f"{type(self).__name__} predicts after fit(); it has not been fitted")
 
     def _check_setup(self) -> None:
         if not hasattr(self, "space_"):

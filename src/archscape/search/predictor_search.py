@@ -146,4 +146,5 @@ class PredictorSearch(Optimizer):
             return expected_improvement(mean, std, self.model_.latent_best())
         return mean + std * self.rng_.standard_normal(len(pool))
 
+
 __all__ = ["ACQUISITIONS", "PredictorSearch"]
