@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -12,11 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import archscape.report.gain as gain_module
 from archscape.cli import main
 from archscape.errors import ArchscapeError
 from archscape.report.gain import (
     Target, bootstrap_ci, gain_table, hitting_queries, parse_target, random_search_expectation,
-    simulate_random_search, target_threshold,
+    simulate_random_search, simulated_queries, target_threshold,
 )
 from archscape.run.config import config_from_mapping
 from archscape.run.runner import run_study
@@ -86,6 +88,21 @@ def test_bootstrap_interval_brackets_the_estimate():
     assert low < 20.0 / q.mean() < high
     assert bootstrap_ci(q, 20.0, 2000, seed=0) == (low, high)  # seeded
     assert all(math.isnan(x) for x in bootstrap_ci(q[:1], 20.0, 100, 0))
+    # a simulated random-search expectation brings its own error: the interval widens
+    sim = np.random.default_rng(1).geometric(1 / 20.0, size=50).astype(float)
+    wide = bootstrap_ci(q, float(sim.mean()), 2000, seed=0, expected_trials=sim)
+    narrow = bootstrap_ci(q, float(sim.mean()), 2000, seed=0)
+    assert wide[0] < narrow[0] and wide[1] > narrow[1]
+
+
+def test_simulated_trials_are_reported_one_by_one():
+    values = np.arange(100.0)
+    counts, reached = simulated_queries(lambda rng, n: rng.permutation(values)[:n], 99.0, trials=40, block=100, seed=2)
+    assert counts.shape == (40,) and reached.all() and counts.min() >= 1 and counts.max() <= 100
+    assert simulate_random_search(lambda rng, n: rng.permutation(values)[:n], 99.0, trials=40, block=100, seed=2) == (
+        counts.mean(), 0)
+    counts, reached = simulated_queries(lambda rng, n: np.zeros(n), 1.0, trials=3, max_queries=30, block=7)
+    assert (counts == 30).all() and not reached.any()
 
 
 @pytest.mark.slow
@@ -118,7 +135,7 @@ def test_cli_gain_from_a_config_and_bad_input(tmp_path, capsys):
     assert main(["gain", str(tmp_path / "none.sqlite")]) == 2
 
 
-def test_gain_on_a_space_that_cannot_be_enumerated_simulates_random_search(tmp_path, capsys):
+def test_gain_on_a_space_that_cannot_be_enumerated_simulates_random_search(tmp_path, capsys, monkeypatch):
     pytest.importorskip("onnxruntime")
     from helpers import needs
 
@@ -126,7 +143,17 @@ def test_gain_on_a_space_that_cannot_be_enumerated_simulates_random_search(tmp_p
         pytest.skip("nb301 data not available")
     run_study(config_from_mapping({"benchmark": "nb301", "optimizers": ["random", "evolution"], "budget": 20, "trials": 3}),
               tmp_path / "n.sqlite")
-    table = gain_table([tmp_path / "n.sqlite"], ["value:92.5"], n_boot=100, sim_trials=20)
+    shutil.copy(tmp_path / "n.sqlite", tmp_path / "m.sqlite")
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(args[1])
+        return simulated_queries(*args, **kwargs)
+
+    monkeypatch.setattr(gain_module, "simulated_queries", counted)
+    table = gain_table([tmp_path / "n.sqlite", tmp_path / "m.sqlite"], ["value:92.5"], n_boot=100, sim_trials=20)
+    assert calls == [92.5], "two stores of one benchmark share one simulation"
+    assert len(table) == 4 and table.random_search_expected_queries.nunique() == 1
     assert table.random_search_simulated.all() and table.n_architectures.isna().all()
     assert (table.random_search_expected_queries > 1).all() and set(table.optimizer) == {"random", "evolution"}
     with pytest.raises(ArchscapeError, match="cannot be enumerated: use value:V targets"):

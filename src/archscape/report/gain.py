@@ -32,7 +32,8 @@ target within its budget is *censored*: it is counted at its budget, so
 ``mean_queries`` is then a lower bound and ``gain`` an upper bound
 (``censored`` says how many trials; nothing is dropped).  ``ci_low`` and
 ``ci_high`` are a percentile bootstrap over trials (``n_boot`` resamples,
-seeded).
+seeded); where random search is simulated its trials are resampled too, so
+the interval includes the simulation's error.
 """
 
 from __future__ import annotations
@@ -122,23 +123,31 @@ def simulate_random_search(draw: Callable[[np.random.Generator, int], np.ndarray
 
     ``draw(rng, n)`` returns the report values of ``n`` architectures sampled
     uniformly.  Returns the mean over ``trials`` (censored at ``max_queries``)
-    and the number censored.
+    and the number censored; :func:`simulated_queries` gives the trials.
     """
+    counts, reached = simulated_queries(draw, threshold, trials=trials, max_queries=max_queries, block=block, seed=seed)
+    return float(counts.mean()), int((~reached).sum())
+
+
+def simulated_queries(draw: Callable[[np.random.Generator, int], np.ndarray], threshold: float, *,
+                      trials: int = 200, max_queries: int = 100_000, block: int = 1000,
+                      seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Per simulated random-search trial: queries until ``threshold`` is met (or ``max_queries``), and whether it was."""
     rng = np.random.default_rng(seed)
-    counts, censored = [], 0
-    for _ in range(trials):
+    counts = np.zeros(trials, dtype=np.float64)
+    reached = np.zeros(trials, dtype=bool)
+    for t in range(trials):
         done = 0
         while done < max_queries:
             values = np.asarray(draw(rng, min(block, max_queries - done)), dtype=np.float64)
             hit = np.flatnonzero(values >= threshold - TOLERANCE)
             if hit.size:
                 done += int(hit[0]) + 1
+                reached[t] = True
                 break
             done += values.size
-        else:
-            censored += 1
-        counts.append(done)
-    return float(np.mean(counts)), censored
+        counts[t] = done
+    return counts, reached
 
 
 def hitting_queries(frame: pd.DataFrame, threshold: float, hit: str = "incumbent") -> pd.DataFrame:
@@ -165,13 +174,22 @@ def hitting_queries(frame: pd.DataFrame, threshold: float, hit: str = "incumbent
     return pd.DataFrame(rows, columns=["label", "trial_index", "length", "queries", "reached"])
 
 
-def bootstrap_ci(values: np.ndarray, expected: float, n_boot: int, seed: int, level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of ``expected / mean(values)`` over resampled trials."""
+def bootstrap_ci(values: np.ndarray, expected: float, n_boot: int, seed: int, level: float = 0.95,
+                 expected_trials: np.ndarray | None = None) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``expected / mean(values)`` over resampled trials.
+
+    With ``expected_trials`` (the simulated random-search trials behind
+    ``expected`` where the space cannot be enumerated), those are resampled
+    too, so the interval carries the simulation's own error.
+    """
     values = np.asarray(values, dtype=np.float64)
     if values.size < 2 or n_boot < 1:
         return math.nan, math.nan
     rng = np.random.default_rng(seed)
     means = values[rng.integers(0, values.size, size=(n_boot, values.size))].mean(axis=1)
+    if expected_trials is not None and len(expected_trials) > 1:
+        sim = np.asarray(expected_trials, dtype=np.float64)
+        expected = sim[rng.integers(0, sim.size, size=(n_boot, sim.size))].mean(axis=1)
     gains = expected / means
     alpha = (1 - level) / 2
     return float(np.quantile(gains, alpha)), float(np.quantile(gains, 1 - alpha))
@@ -186,6 +204,8 @@ def gain_table(stores: Sequence[str | Path], targets: Iterable[str | Target] = (
     if not targets:
         raise ArchscapeError("give at least one target, e.g. --target top-k:1")
     rows = []
+    # One simulation per benchmark, metric, fidelity and value: several stores of one space share it.
+    simulations: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
     for study in load_studies(stores):
         values, draw = _report_values(study)
         frame = study.frame
@@ -193,18 +213,23 @@ def gain_table(stores: Sequence[str | Path], targets: Iterable[str | Target] = (
             if values is not None:
                 threshold, k = target_threshold(target, values)
                 n = int(np.isfinite(values).sum())
-                expected, rs_censored = random_search_expectation(n, k), 0
+                expected, rs_censored, rs_trials = random_search_expectation(n, k), 0, None
             else:
                 if target.kind != "value":
                     raise ArchscapeError(f"{study.record.benchmark} cannot be enumerated: use value:V targets")
                 threshold, n, k = float(target.amount), None, None
-                expected, rs_censored = simulate_random_search(draw, threshold, trials=sim_trials, seed=seed)
+                key = (study.record.benchmark, study.record.info.get("report_metric"), study.record.info.get("fidelity"),
+                       threshold)
+                if key not in simulations:
+                    simulations[key] = simulated_queries(draw, threshold, trials=sim_trials, seed=seed)
+                rs_trials, reached = simulations[key]
+                expected, rs_censored = float(rs_trials.mean()), int((~reached).sum())
             times = hitting_queries(frame, threshold, hit)
             for label in dict.fromkeys(times["label"]):
                 mine = times[times["label"] == label]
                 q = mine["queries"].to_numpy(dtype=np.float64)
                 mean = float(q.mean()) if q.size else math.nan
-                low, high = bootstrap_ci(q, expected, n_boot, seed)
+                low, high = bootstrap_ci(q, expected, n_boot, seed, expected_trials=rs_trials)
                 rows.append({
                     "study": study.key, "benchmark": study.record.benchmark, "space": study.record.info.get("space"),
                     "noise": study.record.config.get("noise"), "optimizer": label, "target": target.label,
@@ -270,5 +295,5 @@ def format_gain(table: pd.DataFrame, style: str = "text") -> str:
 
 __all__ = [
     "HITS", "Target", "bootstrap_ci", "format_gain", "gain_table", "hitting_queries", "parse_target",
-    "random_search_expectation", "simulate_random_search", "target_threshold",
+    "random_search_expectation", "simulate_random_search", "simulated_queries", "target_threshold",
 ]
