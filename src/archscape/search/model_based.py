@@ -1,4 +1,4 @@
-"""The skeleton shared by the surrogate-model strategies (BANANAS, GP-BO).
+"""The skeleton shared by the surrogate-model strategies (BANANAS, GP-BO, predictor search).
 
 ``num_init`` random architectures first; then, round after round, a
 surrogate is fit on every told value, a pool of unseen candidates is scored
@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from abc import abstractmethod
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
@@ -32,12 +32,67 @@ from archscape.spaces.base import Genotype
 MIN_POINTS = 2
 
 
-class BatchedModelSearch(Optimizer):
-    """Random initial design, then batches chosen by a surrogate (subclasses: :meth:`_candidates`, :meth:`_scores`)."""
+class QueuedBatches(Optimizer):
+    """Random initial design, then a batch from :meth:`_next_batch` whenever the queue of chosen architectures runs dry.
+
+    The shared ask/queue of :class:`BatchedModelSearch` and
+    :class:`~archscape.search.predictor_search.PredictorSearch`.
+    """
 
     # set by subclasses' constructors
     num_init: int
     batch_size: int
+
+    def _start_queue(self) -> None:
+        #: architectures chosen in the current round, not yet asked
+        self.queue_: deque[Genotype] = deque()
+        #: rounds in which the surrogate chose a batch
+        self.rounds_ = 0
+
+    def _min_told(self) -> int:
+        """Told (non-NaN) values needed before the surrogate is fit."""
+        return MIN_POINTS
+
+    def _ask(self) -> Genotype:
+        while self.queue_:
+            genotype = self.queue_.popleft()
+            if self.is_new(genotype):
+                return genotype
+        if len(self.asked_) < self.num_init:
+            return self.sample_new()
+        told = [(g, v) for g, v in self.history_ if not math.isnan(v)]
+        if len(told) < self._min_told():
+            return self.sample_new()
+        batch = self._next_batch(told)
+        if not batch:
+            return self.sample_new()  # raises SearchExhausted on an exhausted space
+        self.rounds_ += 1
+        self.queue_.extend(batch[1:])
+        return batch[0]
+
+    def _best_batch(self, candidates: list[Genotype], score: Callable[[list[Genotype]], np.ndarray]) -> list[Genotype]:
+        """The ``batch_size`` best candidates by ``score`` (called only when there are more), filled up at random."""
+        if len(candidates) > self.batch_size:
+            # Stable order: among equal scores the earlier candidate (closer to the best parent) wins.
+            order = np.argsort(-score(candidates), kind="stable")[: self.batch_size]
+            batch = [candidates[i] for i in order.tolist()]
+        else:
+            batch = list(candidates)
+        if len(batch) < self.batch_size:
+            # Too few unseen candidates: fill the batch with random architectures.
+            taken = {self.space_.key(g) for g in batch}
+            batch += random_candidates(self, self.batch_size - len(batch), exclude=taken)
+        return batch
+
+    @abstractmethod
+    def _next_batch(self, told: list[tuple[Genotype, float]]) -> list[Genotype]:
+        """The next batch, best first, given the told (non-NaN) values."""
+
+
+class BatchedModelSearch(QueuedBatches):
+    """Random initial design, then batches chosen by a surrogate (subclasses: :meth:`_candidates`, :meth:`_scores`)."""
+
+    # set by subclasses' constructors
     encoding: str
     cutoff: int | None
 
@@ -50,50 +105,21 @@ class BatchedModelSearch(Optimizer):
                 f"The 'cutoff' parameter of {type(self).__name__} applies to encoding='path' only. "
                 f"Got cutoff={self.cutoff!r} with encoding={self.encoding!r} instead."
             )
-        #: architectures chosen in the current round, not yet asked
-        self.queue_: deque[Genotype] = deque()
-        #: rounds in which the surrogate chose a batch
-        self.rounds_ = 0
+        self._start_queue()
         # encodings of told architectures (candidates are encoded afresh: most are never asked)
         self._encoded: dict[Hashable, np.ndarray] = {}
 
-    # ------------------------------------------------------------ ask
-    def _ask(self) -> Genotype:
-        while self.queue_:
-            genotype = self.queue_.popleft()
-            if self.is_new(genotype):
-                return genotype
-        if len(self.asked_) < self.num_init:
-            return self.sample_new()
-        told = [(g, v) for g, v in self.history_ if not math.isnan(v)]
-        if len(told) < MIN_POINTS:
-            return self.sample_new()
-        batch = self._next_batch(told)
-        if not batch:
-            return self.sample_new()  # raises SearchExhausted on an exhausted space
-        self.rounds_ += 1
-        self.queue_.extend(batch[1:])
-        return batch[0]
-
     def _next_batch(self, told: list[tuple[Genotype, float]]) -> list[Genotype]:
-        ranking = ranked(told)
-        candidates = self._candidates([g for g, _ in ranking])
-        if len(candidates) > self.batch_size:
+        candidates = self._candidates([g for g, _ in ranked(told)])
+
+        def score(cands: list[Genotype]) -> np.ndarray:
             x_train = self._encode_told([g for g, _ in told])
             y_train = np.array([v for _, v in told], dtype=np.float64)
-            x_cand = self.encode_many(candidates)
+            x_cand = self.encode_many(cands)
             with single_threaded_blas():
-                scores = self._scores(x_train, y_train, x_cand)
-            # Stable order: among equal scores the earlier candidate (closer to the best parent) wins.
-            order = np.argsort(-scores, kind="stable")[: self.batch_size]
-            batch = [candidates[i] for i in order.tolist()]
-        else:
-            batch = list(candidates)
-        if len(batch) < self.batch_size:
-            # Too few unseen candidates near the best: fill the batch with random architectures.
-            taken = {self.space_.key(g) for g in batch}
-            batch += random_candidates(self, self.batch_size - len(batch), exclude=taken)
-        return batch
+                return self._scores(x_train, y_train, x_cand)
+
+        return self._best_batch(candidates, score)
 
     # ------------------------------------------------------------ encodings
     def _encoding_options(self) -> dict[str, Any]:

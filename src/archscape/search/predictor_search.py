@@ -17,23 +17,21 @@ reproducible and replays exactly on resume.
 
 from __future__ import annotations
 
-import math
-from collections import deque
 from typing import Any, ClassVar
 
 import numpy as np
 
 from archscape.params import Interval, InvalidParameter, Is, Options
-from archscape.search.base import Optimizer
-from archscape.search.candidates import random_candidates, ranked, single_threaded_blas
+from archscape.search.candidates import ranked, single_threaded_blas
 from archscape.search.gp import expected_improvement
+from archscape.search.model_based import MIN_POINTS, QueuedBatches
 from archscape.search.pools import PoolBuilder, check_pool, parse_pool
 from archscape.spaces.base import Genotype
 
 ACQUISITIONS = ("mean", "ucb", "ei", "its")
 
 
-class PredictorSearch(Optimizer):
+class PredictorSearch(QueuedBatches):
     """Fit a predictor, score a candidate pool, evaluate the best; repeat."""
 
     name = "predictor"
@@ -93,26 +91,13 @@ class PredictorSearch(Optimizer):
                 f"gives a standard deviation; {self.predictor!r} gives none. Use 'mean' or another predictor."
             )
         self.pools_ = PoolBuilder(self, parts, self.pool_size, self.parents, self.pool_steps, self.pool_fixed)
-        self.queue_: deque[Genotype] = deque()
-        #: rounds in which the predictor chose a batch, and the pool sizes it scored
-        self.rounds_ = 0
+        self._start_queue()
+        #: the pool size the predictor scored in each round
         self.pool_sizes_: list[int] = []
 
-    # ------------------------------------------------------------ ask
-    def _ask(self) -> Genotype:
-        while self.queue_:
-            genotype = self.queue_.popleft()
-            if self.is_new(genotype):
-                return genotype
-        told = [(g, v) for g, v in self.history_ if not math.isnan(v)]
-        if len(self.asked_) < self.num_init or len(told) < max(2, self.model_.min_points):
-            return self.sample_new()
-        batch = self._next_batch(told)
-        if not batch:
-            return self.sample_new()  # raises SearchExhausted on an exhausted space
-        self.rounds_ += 1
-        self.queue_.extend(batch[1:])
-        return batch[0]
+    # ------------------------------------------------------------ batches
+    def _min_told(self) -> int:
+        return max(MIN_POINTS, self.model_.min_points)
 
     def _next_batch(self, told: list[tuple[Genotype, float]]) -> list[Genotype]:
         with single_threaded_blas():
@@ -120,16 +105,7 @@ class PredictorSearch(Optimizer):
             ranking = [g for g, _ in ranked(told)]
             pool = self.pools_.build(ranking, lambda gs: self.model_.predict(gs).mean)
             self.pool_sizes_.append(len(pool))
-            if len(pool) > self.batch_size:
-                scores = self._acquire(pool)
-                order = np.argsort(-scores, kind="stable")[: self.batch_size]
-                batch = [pool[i] for i in order.tolist()]
-            else:
-                batch = list(pool)
-        if len(batch) < self.batch_size:  # a small pool: fill the batch at random
-            taken = {self.space_.key(g) for g in batch}
-            batch += random_candidates(self, self.batch_size - len(batch), exclude=taken)
-        return batch
+            return self._best_batch(pool, self._acquire)
 
     def _acquire(self, pool: list[Genotype]) -> np.ndarray:
         # In the model's training units (normal scores for the GP), where its uncertainty is
