@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from optimizer_conformance import check_get_params, check_parameters_validated
+from optimizer_conformance import check_get_params, check_parameters_validated, supports
 from scipy.stats import spearmanr
 
-from archscape.errors import ArchscapeError, UnsupportedOperation
+from archscape.errors import ArchscapeError
 from archscape.predictors.base import Predictor
 from archscape.spaces.base import SearchSpace
 
@@ -87,16 +87,6 @@ def table_task(bench, n_train: int = 200, n_test: int = 1000, seed: int = 3) -> 
 
 
 # ---------------------------------------------------------------------- the suite
-def supports(predictor: Predictor, space: SearchSpace) -> bool:
-    """Whether ``space`` offers what the predictor reads; if not, ``setup`` must say so in one line."""
-    try:
-        predictor.setup(space, np.random.default_rng(0))
-    except UnsupportedOperation as exc:
-        assert "\n" not in str(exc) and type(predictor).__name__ in str(exc)
-        return False
-    return True
-
-
 def check_predictor(factory: Factory, space: SearchSpace, task: LearningTask | None = None) -> bool:
     """Every check; returns False (checking only the refusal) when the space lacks what the predictor reads."""
     if not supports(factory(), space):

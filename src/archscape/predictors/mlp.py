@@ -14,9 +14,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from archscape.params import Interval, Is
 from archscape.predictors.vector import VECTOR_CONSTRAINTS, VectorPredictor
-from archscape.search.mlp import EnsembleMLP
+from archscape.search.mlp import ENSEMBLE_CONSTRAINTS, EnsembleMLP
 
 
 class MLPPredictor(VectorPredictor):
@@ -26,12 +25,7 @@ class MLPPredictor(VectorPredictor):
     has_std = True
     _parameter_constraints: ClassVar[dict[str, list]] = {
         **VECTOR_CONSTRAINTS,
-        "num_ensemble": [Interval(int, 1, None)],
-        "num_layers": [Interval(int, 1, None)],
-        "layer_width": [Interval(int, 1, None)],
-        "epochs": [Interval(int, 1, None)],
-        "learning_rate": [Interval(float, 0, None, closed="neither")],
-        "fit_batch_size": [Interval(int, 1, None), Is(type(None))],
+        **ENSEMBLE_CONSTRAINTS,
     }
 
     def __init__(

@@ -32,7 +32,7 @@ import numpy as np
 
 from archscape.params import Interval, Is, Options
 from archscape.search.candidates import mutation_candidates
-from archscape.search.mlp import EnsembleMLP
+from archscape.search.mlp import ENSEMBLE_CONSTRAINTS, EnsembleMLP
 from archscape.search.model_based import BatchedModelSearch
 from archscape.spaces.base import ENCODINGS, Genotype
 
@@ -52,12 +52,7 @@ class BANANAS(BatchedModelSearch):
         "encoding": [Options(ENCODINGS)],
         "cutoff": [Interval(int, 1, None), Is(type(None))],
         "acquisition": [Options(("its", "ucb", "mean"))],
-        "num_ensemble": [Interval(int, 1, None)],
-        "num_layers": [Interval(int, 1, None)],
-        "layer_width": [Interval(int, 1, None)],
-        "epochs": [Interval(int, 1, None)],
-        "learning_rate": [Interval(float, 0, None, closed="neither")],
-        "fit_batch_size": [Interval(int, 1, None), Is(type(None))],
+        **ENSEMBLE_CONSTRAINTS,
     }
 
     def __init__(

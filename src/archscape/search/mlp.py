@@ -18,6 +18,18 @@ import math
 
 import numpy as np
 
+from archscape.params import Interval, Is
+
+#: the hyper-parameters of an ensemble, as the ``bananas`` optimizer and the ``mlp`` predictor declare them
+ENSEMBLE_CONSTRAINTS: dict[str, list] = {
+    "num_ensemble": [Interval(int, 1, None)],
+    "num_layers": [Interval(int, 1, None)],
+    "layer_width": [Interval(int, 1, None)],
+    "epochs": [Interval(int, 1, None)],
+    "learning_rate": [Interval(float, 0, None, closed="neither")],
+    "fit_batch_size": [Interval(int, 1, None), Is(type(None))],
+}
+
 
 class EnsembleMLP:
     """``members`` independent MLPs ``inputs -> num_layers x layer_width (ReLU) -> 1``."""
