@@ -37,7 +37,7 @@ def sampling_rates(seconds: float = 1.0) -> None:
     """Cells per second from one distribution of each space, single and batched."""
     import numpy as np
 
-    from archscape.opdist.distribution import sample_architecture, sample_cells
+    from archscape.spaces.distribution import sample_architecture, sample_cells
     from archscape.spaces import get_space
 
     print(f"{'space':<8} {'single /s':>12} {'batched /s':>12} {'ratio':>6}")

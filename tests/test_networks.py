@@ -94,7 +94,7 @@ def test_sampled_cnn_networks_train_one_step(shape):
     rng = np.random.default_rng(1)
     for _ in range(8):
         g = SMALL_CNN.sample(rng)
-        model = build_network("cnn", g, num_classes=10, in_channels=channels, input_size=size)
+        model = build_network("cnn-broad", g, num_classes=10, in_channels=channels, input_size=size)
         _step(model, torch.randn(2, channels, size, size), 10)
         assert count_parameters(model) == count_network_parameters(g, num_classes=10, in_channels=channels, input_size=size)
 
@@ -108,7 +108,7 @@ def test_networks_accept_text_genotypes():
     assert isinstance(build_network("nb101", spec, num_classes=10, C=8, cells=1), torch.nn.Module)
     assert isinstance(build_network("nb101", nb101.format(nb101.as_genotype(spec)), num_classes=10, C=8, cells=1), torch.nn.Module)
     cnn = SMALL_CNN.sample(np.random.default_rng(0))
-    assert count_parameters(build_network("cnn", SMALL_CNN.format(cnn), num_classes=10)) == count_network_parameters(cnn)
+    assert count_parameters(build_network("cnn-broad", SMALL_CNN.format(cnn), num_classes=10)) == count_network_parameters(cnn)
 
 
 def test_bad_genotypes_and_spaces_are_one_line_errors():
@@ -213,7 +213,7 @@ def test_factorized_reduce_handles_odd_sizes():
 # --------------------------------------------------------------------- cnn parts
 def test_cnn_network_regularisation_and_training_hints():
     g = SMALL_CNN.sample(np.random.default_rng(4))
-    model = build_network("cnn", g, num_classes=10)
+    model = build_network("cnn-broad", g, num_classes=10)
     l2 = g[INDEX["l2"]]
     assert model.l2 == l2 and model.weight_decay == pytest.approx(2 * l2) and model.lr == g[INDEX["lr"]]
     groups = model.param_groups()
@@ -244,14 +244,14 @@ def test_cnn_tiny_inputs_never_shrink_below_one_pixel():
     space = CNNSpace(domains={"k_": range(7, 8), "s_": range(5, 6), "filters_": range(3, 4), "dense_size_": range(4, 5)})
     g = space.sample(np.random.default_rng(5))
     for size in (1, 2, 5):
-        model = build_network("cnn", g, num_classes=3, input_size=size)
+        model = build_network("cnn-broad", g, num_classes=3, input_size=size)
         _step(model, torch.randn(2, 3, size, size), 3)
 
 
 def test_cnn_even_kernels_and_strided_convolutions():
     space = CNNSpace(domains={"k_": range(2, 3), "max_pooling": (False,), "filters_": range(3, 6), "dense_size_": range(5)})
     g = space.sample(np.random.default_rng(6))
-    model = build_network("cnn", g, num_classes=4, in_channels=1, input_size=28)
+    model = build_network("cnn-broad", g, num_classes=4, in_channels=1, input_size=28)
     out = _step(model, torch.randn(2, 1, 28, 28), 4)
     assert out.shape == (2, 4)
 
@@ -261,7 +261,7 @@ def test_cnn_published_configuration_builds_on_mnist_shape():
     rng = np.random.default_rng(7)
     candidates = [space.sample(rng) for _ in range(200)]
     g = min(candidates, key=lambda c: count_network_parameters(c, in_channels=1, input_size=28))
-    model = build_network("cnn", g, num_classes=10, in_channels=1, input_size=28)
+    model = build_network("cnn-broad", g, num_classes=10, in_channels=1, input_size=28)
     _step(model, torch.randn(2, 1, 28, 28), 10)
     assert count_flops(model, (1, 28, 28)) > 0
 
@@ -272,14 +272,12 @@ def test_cnn_max_params_refuses_before_allocating():
                         "filters_4": 599, "dense_size_0": 1999})  # fmt: skip
     assert count_network_parameters(g) > 1_000_000_000
     with pytest.raises(ArchscapeError, match="max_params"):
-        build_network("cnn", g, num_classes=10, max_params=50_000_000)
+        build_network("cnn-broad", g, num_classes=10, max_params=50_000_000)
 
 
 def test_cnn_builder_serves_the_registered_space_names():
-    import archscape.train.models.cnn  # noqa: F401  (registers cnn, cnn-broad and cnn-narrow)
-
     g = SMALL_CNN.sample(np.random.default_rng(9))
-    for name in ("cnn", "cnn-broad", "cnn-narrow"):
+    for name in ("cnn-broad", "cnn-narrow"):
         assert count_parameters(build_network(name, g, num_classes=10)) == count_network_parameters(g)
 
 
@@ -308,10 +306,10 @@ def test_cnn_width_scales_filters_and_dense_sizes_only():
             assert half[name] == max(1, round(value * 0.1))
         else:
             assert half[name] == value
-    full, narrow = build_network("cnn", g, num_classes=10, in_channels=1, input_size=28), \
-        build_network("cnn", g, num_classes=10, in_channels=1, input_size=28, width=0.1)
+    full, narrow = build_network("cnn-broad", g, num_classes=10, in_channels=1, input_size=28), \
+        build_network("cnn-broad", g, num_classes=10, in_channels=1, input_size=28, width=0.1)
     assert count_parameters(narrow) == count_network_parameters(half, in_channels=1, input_size=28)
     assert count_parameters(narrow) < count_parameters(full) / 20
     _step(narrow, torch.randn(2, 1, 28, 28), 10)
     with pytest.raises(ArchscapeError, match="width must be > 0"):
-        build_network("cnn", g, num_classes=10, width=0)
+        build_network("cnn-broad", g, num_classes=10, width=0)

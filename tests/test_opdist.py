@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from archscape.benchmarks import load_benchmark
 from archscape.cli import main
 from archscape.errors import ArchscapeError, InvalidArchitecture
-from archscape.opdist.distribution import (
+from archscape.spaces.distribution import (
     cell_count_vectors, counts_from_ratio, counts_of, layout_of, sample_architecture,
 )
 from archscape.opdist.speedup import hitting_times, speedup_table
@@ -249,7 +249,7 @@ def test_speedup_table_pairs_the_same_optimizer_on_cells_and_distributions(tmp_p
 @settings(max_examples=30, deadline=None)
 @given(counts=_counts("macro"), seed=st.integers(0, 2**32 - 1))
 def test_batched_cells_have_the_counts_and_cover_the_placements(counts, seed):
-    from archscape.opdist.distribution import sample_cells
+    from archscape.spaces.distribution import sample_cells
 
     space = get_space("macro")
     cells = sample_cells(space, counts, 500, np.random.default_rng(seed))

@@ -12,7 +12,7 @@ import pytest
 
 from archscape.cli import main
 from archscape.data import registry
-from archscape.opdist.distribution import counts_from_ratio
+from archscape.spaces.distribution import counts_from_ratio
 from archscape.spaces import get_space
 
 HAVE_MNIST = all(registry.is_available(f"mnist-{p}") for p in ("train-images", "train-labels", "test-images", "test-labels"))

@@ -22,7 +22,6 @@ from archscape.errors import ArchscapeError, MissingExtra, UnsupportedOperation
 from archscape.params import InvalidParameter
 from archscape.predictors import make_predictor, predictor_names
 from archscape.predictors.evaluate import evaluate_predictors, rank_measures, top_precision
-from archscape.predictors.graphs import graph_view
 from archscape.predictors.targets import TargetMap
 from archscape.spaces import get_space
 
@@ -162,7 +161,7 @@ def test_normal_scores_map_back_to_values_monotonically():
 def test_nb201_graph_has_the_operations_as_nodes_and_none_cuts_its_edge():
     space = get_space("nb201")
     g = space.parse("|nor_conv_3x3~0|+|none~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|")
-    batch = graph_view(space).graphs(space, [g])
+    batch = space.graph_view().graphs(space, [g])
     # nodes: 0 input, 1..6 the edges 0->1, 0->2, 1->2, 0->3, 1->3, 2->3, 7 output
     edges = {(int(i), int(j)) for i, j in zip(*np.nonzero(batch.adjacency[0]))}
     assert edges == {(0, 1), (0, 4), (1, 3), (3, 6), (4, 7), (6, 7)}
@@ -174,7 +173,7 @@ def test_nb201_graph_has_the_operations_as_nodes_and_none_cuts_its_edge():
 def test_darts_graph_wires_pairs_through_intermediate_nodes():
     space = get_space("darts")
     g = space.canonical(space.sample(np.random.default_rng(1)))
-    batch = graph_view(space).graphs(space, [g])
+    batch = space.graph_view().graphs(space, [g])
     a = batch.adjacency[0]
     for c, cell in enumerate(g):
         base = 11 * c
@@ -190,21 +189,21 @@ def test_darts_graph_wires_pairs_through_intermediate_nodes():
 def test_nb101_graph_is_the_canonical_cell_and_macro_a_chain():
     space = get_space("nb101")
     cells = distinct_sample(space, 5, seed=2)
-    batch = graph_view(space).graphs(space, cells)
+    batch = space.graph_view().graphs(space, cells)
     for b, cell in enumerate(cells):
         n = cell.n_vertices
         np.testing.assert_array_equal(batch.adjacency[b, :n, :n], np.asarray(cell.matrix))
         assert batch.mask[b].sum() == n and batch.features[b, :n].argmax(axis=1).tolist() == list(cell.ops)
     macro = get_space("macro")
-    chain = graph_view(macro).graphs(macro, [macro.parse("02012100")])
+    chain = macro.graph_view().graphs(macro, [macro.parse("02012100")])
     np.testing.assert_array_equal(chain.adjacency[0], np.eye(10, k=1))
     assert chain.features[0, 1:9, 2:5].argmax(axis=1).tolist() == [0, 2, 0, 1, 2, 1, 0, 0]
 
 
 def test_subset_spaces_use_their_parents_graphs_and_opdist_spaces_have_none():
     bench = _nb101_subset_or_skip()
-    assert graph_view(bench.search_space()) is not None
-    assert graph_view(get_space("nb201-opdist")) is None
+    assert bench.search_space().graph_view() is not None
+    assert get_space("nb201-opdist").graph_view() is None
     pytest.importorskip("torch")
     with pytest.raises(UnsupportedOperation, match="GNNPredictor needs a graph view .* 'nb201-opdist'"):
         make_predictor("gnn").setup(get_space("nb201-opdist"), np.random.default_rng(0))

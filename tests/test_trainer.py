@@ -21,7 +21,7 @@ from archscape.errors import ArchscapeError  # noqa: E402
 from archscape.run.config import config_from_mapping  # noqa: E402
 from archscape.run.runner import run_study  # noqa: E402
 from archscape.run.store import Store  # noqa: E402
-from archscape.train import models  # noqa: E402
+from archscape.spaces.nb201 import NB201Space  # noqa: E402
 from archscape.train.datasets import load_dataset  # noqa: E402
 from archscape.train.evaluator import TrainEvaluator  # noqa: E402
 from archscape.train.trainer import TrainConfig, Trainer, TrainingFailed, _make_schedule, resolve_device  # noqa: E402
@@ -167,12 +167,19 @@ def _tiny_builder(genotype, *, num_classes, in_channels, input_size, width=8):
     return net
 
 
+class TinyNB201(NB201Space):
+    """NB201's genotypes, trained as a tiny CNN (some of them diverge)."""
+
+    name = "tiny-nb201"
+    network = "test_trainer:_tiny_builder"
+
+
 @pytest.fixture()
-def tiny_space(monkeypatch):
-    """A space 'tiny-nb201': NB201's genotypes, trained as a tiny CNN (some of them diverge)."""
-    monkeypatch.setitem(models._BUILDERS, "tiny-nb201", _tiny_builder)
-    monkeypatch.setitem(spaces._SPACES, "tiny-nb201", spaces._SPACES["nb201"])
-    return "tiny-nb201"
+def tiny_space():
+    """A space 'tiny-nb201', registered for the test only."""
+    spaces.register_space("tiny-nb201", TinyNB201)
+    yield "tiny-nb201"
+    spaces.SPACES.unregister("tiny-nb201")
 
 
 def test_train_evaluator_outcome_seed_and_fidelity(tiny_space, mnist300):

@@ -47,11 +47,7 @@ class Entry:
 
     def load(self) -> Any:
         if isinstance(self.target, str):
-            module, _, attribute = self.target.partition(":")
-            obj: Any = importlib.import_module(module)
-            for part in attribute.split(".") if attribute else ():
-                obj = getattr(obj, part)
-            self.target = obj
+            self.target = load_target(self.target)
         return self.target
 
 
@@ -132,9 +128,18 @@ class Registry(Generic[T]):
         return f"<Registry {self.kind}: {', '.join(self._entries)}>"
 
 
+def load_target(path: str) -> Any:
+    """The object at ``"package.module:attribute"`` (the module itself without ``:attribute``)."""
+    module, _, attribute = path.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in attribute.split(".") if attribute else ():
+        obj = getattr(obj, part)
+    return obj
+
+
 def accepted_parameters(factory: Any) -> list[str]:
     """The hyper-parameter names a factory declares (``_parameter_constraints``), if any."""
     return list(getattr(factory, "_parameter_constraints", {}) or {})
 
 
-__all__ = ["Entry", "Registry", "accepted_parameters"]
+__all__ = ["Entry", "Registry", "accepted_parameters", "load_target"]

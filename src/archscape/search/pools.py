@@ -20,7 +20,7 @@ these strategies, or several joined by ``+`` (their union):
     ``size`` architectures sampled from the operation distribution of the
     ``parents`` best: their mean op ratio, turned into counts by a
     multinomial draw per architecture and placed uniformly at random
-    (:mod:`archscape.opdist.distribution`; NB201, Macro, NB101, DARTS);
+    (:mod:`archscape.spaces.distribution`; NB201, Macro, NB101, DARTS);
 ``evolution``
     regularized evolution run on the predictor: a population of the
     ``parents`` best told architectures, generations of ``steps``
@@ -76,7 +76,7 @@ def check_pool(parts: tuple[str, ...], space) -> None:
         raise UnsupportedOperation(f"the 'full' candidate pool scores every architecture, but {space.name} {size}; "
                                    "use random, mutation, neighbours, opdist, evolution or local")
     if "opdist" in parts:
-        from archscape.opdist.distribution import layout_of
+        from archscape.spaces.distribution import layout_of
 
         layout_of(space)  # raises for spaces without an op distribution
 
@@ -129,7 +129,7 @@ class PoolBuilder:
         return out[: self.size]
 
     def _opdist(self, top, score) -> list[Genotype]:
-        from archscape.opdist.distribution import counts_of, counts_from_ratio, layout_of, sample_architecture
+        from archscape.spaces.distribution import counts_of, counts_from_ratio, layout_of, sample_architecture
 
         if not top:
             return []

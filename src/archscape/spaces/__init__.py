@@ -1,117 +1,79 @@
-"""Search spaces: structure only (sampling, neighbourhoods, text, encodings)."""
+"""Search spaces: structure only (sampling, neighbourhoods, text, encodings), and their registry.
+
+A space is registered with one line below (a lazy ``"module:factory"`` so
+nothing is imported until the space is asked for).  What a space offers
+beyond structure (an operation graph, operation slots, a network builder) it
+declares itself: see :mod:`archscape.spaces.capabilities`.
+
+Spaces derived from another space are named ``<base>-<suffix>``: ``-opdist``
+(the operation distributions of the base's cells) exists for every space that
+declares operation slots, the registered ones and any added later.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from archscape.errors import unknown
+from archscape.registry import Registry
 from archscape.spaces.base import ENCODINGS, Genotype, SearchSpace
+from archscape.spaces.capabilities import CellLayout, GraphBatch, GraphView
 
-_SPACES: dict[str, Callable[[], SearchSpace]] = {}
+#: name -> factory of a space
+SPACES: Registry[SearchSpace] = Registry("search space")
+#: suffix -> factory(base space) of a derived space, and the capability the base needs
+DERIVED_SPACES: Registry[SearchSpace] = Registry("derived search space")
+
+SPACES.register("nb201", "archscape.spaces.nb201:space")
+SPACES.register("macro", "archscape.spaces.macro:MacroSpace")
+SPACES.register("nb101", "archscape.spaces.nb101:space")
+SPACES.register("darts", "archscape.spaces.darts:DartsSpace")
+SPACES.register("graph", "archscape.spaces.graph:GraphSpace")
+SPACES.register("graph-proteins", "archscape.spaces.graph:GraphProteinsSpace")
+SPACES.register("cnn-broad", "archscape.spaces.cnn:broad")
+SPACES.register("cnn-narrow", "archscape.spaces.cnn:narrow")
+SPACES.register("nago", "archscape.spaces.nago:NagoSpace")
+
+DERIVED_SPACES.register("opdist", "archscape.spaces.opdist:OpDistSpace", needs="opdist")
 
 
-def register_space(name: str, factory: Callable[[], SearchSpace]) -> None:
-    _SPACES[name] = factory
+def register_space(name: str, factory: Callable[[], SearchSpace] | str, *, replace: bool = False) -> None:
+    """Register a space under ``name`` (a factory or ``"module:factory"``)."""
+    SPACES.register(name, factory, replace=replace)
+
+
+def _derived(name: str) -> tuple[str, str] | None:
+    """``(base, suffix)`` when ``name`` is a derived space's name whose base offers what it needs."""
+    base, sep, suffix = name.rpartition("-")
+    if not sep or base not in SPACES or suffix not in DERIVED_SPACES:
+        return None
+    needs = DERIVED_SPACES.meta(suffix).get("needs")
+    return (base, suffix) if needs is None or SPACES.make(base).capabilities()[needs] else None
 
 
 def space_names() -> list[str]:
-    return list(_SPACES)
+    """Every registered space, then the derived ones (``nb201-opdist``, ...)."""
+    names = SPACES.names()
+    return names + [f"{b}-{s}" for s in DERIVED_SPACES.names() for b in names if _derived(f"{b}-{s}")]
 
 
 def get_space(name: str) -> SearchSpace:
-    try:
-        return _SPACES[name]()
-    except KeyError:
-        raise unknown("search space", name, _SPACES) from None
+    """A search space by name (registered or derived)."""
+    if name in SPACES:
+        return SPACES.make(name)
+    derived = _derived(name) if isinstance(name, str) else None
+    if derived is None:
+        raise unknown("search space", name, space_names())
+    base, suffix = derived
+    return DERIVED_SPACES.make(suffix, SPACES.make(base))
 
 
-def _nb201() -> SearchSpace:
-    from archscape.benchmarks.nb201 import space
-
-    return space()
-
-
-register_space("nb201", _nb201)
+def spaces_with(capability: str) -> list[str]:
+    """The registered spaces that offer ``capability`` (a key of :meth:`SearchSpace.capabilities`)."""
+    return [n for n in SPACES.names() if SPACES.make(n).capabilities()[capability]]
 
 
-def _nb101() -> SearchSpace:
-    from archscape.spaces.nb101 import space
-
-    return space()
-
-
-register_space("nb101", _nb101)
-
-
-def _darts() -> SearchSpace:
-    from archscape.spaces.darts import DartsSpace
-
-    return DartsSpace()
-
-
-def _macro() -> SearchSpace:
-    from archscape.spaces.macro import MacroSpace
-
-    return MacroSpace()
-
-
-register_space("darts", _darts)
-register_space("macro", _macro)
-
-
-def _graph() -> SearchSpace:
-    from archscape.spaces.graph import GraphSpace
-
-    return GraphSpace()
-
-
-def _graph_proteins() -> SearchSpace:
-    from archscape.spaces.graph import GraphProteinsSpace
-
-    return GraphProteinsSpace()
-
-
-register_space("graph", _graph)
-register_space("graph-proteins", _graph_proteins)
-
-
-def _cnn_broad() -> SearchSpace:
-    from archscape.spaces.cnn import broad
-
-    return broad()
-
-
-def _cnn_narrow() -> SearchSpace:
-    from archscape.spaces.cnn import narrow
-
-    return narrow()
-
-
-register_space("cnn-broad", _cnn_broad)
-register_space("cnn-narrow", _cnn_narrow)
-
-
-def _nago() -> SearchSpace:
-    from archscape.spaces.nago import NagoSpace
-
-    return NagoSpace()
-
-
-register_space("nago", _nago)
-
-
-def _opdist(base: str) -> Callable[[], SearchSpace]:
-    def make() -> SearchSpace:
-        from archscape.opdist.space import opdist_space
-
-        return opdist_space(base)
-
-    return make
-
-
-# Operation-distribution spaces over the cells of these (archscape.opdist.space.BASE_SPACES).
-for _base in ("nb201", "macro", "nb101", "darts"):
-    register_space(f"{_base}-opdist", _opdist(_base))
-
-
-__all__ = ["ENCODINGS", "Genotype", "SearchSpace", "get_space", "register_space", "space_names"]
+__all__ = [
+    "DERIVED_SPACES", "ENCODINGS", "SPACES", "CellLayout", "Genotype", "GraphBatch", "GraphView", "SearchSpace",
+    "get_space", "register_space", "space_names", "spaces_with",
+]

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from archscape.errors import ArchscapeError, InvalidArchitecture, UnsupportedOperation, unknown
+from archscape.spaces.capabilities import CellLayout, GraphView
 
 Genotype = Hashable
 
@@ -138,6 +139,49 @@ class SearchSpace(ABC):
                     f"search space {self.name!r} has no {encoding!r} encoding; it offers: {', '.join(self.encodings)}"
                 )
             raise unknown("encoding", encoding, self.encodings)
+
+    # ----------------------------------------------------------- capabilities
+    # What a space offers beyond structure (see archscape.spaces.capabilities): the
+    # defaults say "not offered"; a space that offers one overrides it in its own file.
+
+    #: ``"module:function"`` that builds a torch network from a genotype (the ``train`` extra), or ``None``
+    network: ClassVar[str | None] = None
+
+    def graph_view(self) -> GraphView | None:
+        """How genotypes become operation graphs (graph predictors); ``None`` if the space has none."""
+        return None
+
+    def cell_layout(self) -> CellLayout | None:
+        """The op slots an operation distribution counts; ``None`` if the space has none."""
+        return None
+
+    def slot_ops(self, genotype: Genotype) -> list[list[int]]:
+        """The value of every op slot, cell by cell, in :meth:`cell_layout` order."""
+        raise self._no_slots()
+
+    def with_slot_ops(self, genotype: Genotype, cells: Sequence[Sequence[int]]) -> Genotype:
+        """``genotype`` with its slots holding ``cells`` (same wiring), canonical."""
+        raise self._no_slots()
+
+    def arrange(self, cells: Sequence[np.ndarray], rng: np.random.Generator) -> Genotype:
+        """A random architecture whose cell ``c`` holds exactly the slot values ``cells[c]`` (a multiset).
+
+        Every architecture with those operations is equally likely (given the
+        wiring the space draws with them); every random number comes from ``rng``.
+        """
+        raise self._no_slots()
+
+    def capabilities(self) -> dict[str, bool]:
+        """Which optional capabilities the space offers (for listings and conformance suites)."""
+        return {
+            "enumerable": self.size is not None,
+            "graph": self.graph_view() is not None,
+            "opdist": self.cell_layout() is not None,
+            "network": self.network is not None,
+        }
+
+    def _no_slots(self) -> UnsupportedOperation:
+        return UnsupportedOperation(f"search space {self.name!r} has no operation slots (no operation distribution)")
 
     # ---------------------------------------------------------------- helpers
     def _op_index(self, op: str, ops: Sequence[str] | None = None) -> int:

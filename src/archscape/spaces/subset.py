@@ -28,6 +28,7 @@ class SubsetSpace(SearchSpace):
         self.name = name or f"{parent.name}-subset"
         self.ops = parent.ops
         self.encodings = parent.encodings
+        self.network = parent.network
         self._genotypes = [parent.canonical(g) for g in genotypes]
         self._row = {parent.key(g): r for r, g in enumerate(self._genotypes)}
         self.size = len(self._genotypes)
@@ -79,6 +80,10 @@ class SubsetSpace(SearchSpace):
             adjacency |= adjacency.T
             self._neighbour_rows = [np.flatnonzero(r).tolist() for r in adjacency]
         return self._neighbour_rows
+
+    def graph_view(self):
+        """The parent's graph view: a table cell is a cell of the parent."""
+        return self.parent.graph_view()
 
     # -------------------------------------------------------------- encodings
     def encode(self, genotype, encoding: str = "onehot", **options) -> np.ndarray:

@@ -15,6 +15,7 @@ import numpy as np
 
 from archscape.errors import InvalidArchitecture
 from archscape.spaces.base import SearchSpace
+from archscape.spaces.capabilities import CellLayout
 
 
 def to_code(genotype: tuple[int, ...], base: int) -> int:
@@ -39,6 +40,8 @@ class CategoricalVectorSpace(SearchSpace):
     n_positions: int = 0
     #: how an error message calls a position's value, e.g. "op indices"
     choice_label: str = "choices"
+    #: what the vector is called as one cell of op slots (operation distributions); ``None``: no distribution
+    cell_name: str | None = None
 
     @property
     def n_choices(self) -> int:
@@ -85,6 +88,32 @@ class CategoricalVectorSpace(SearchSpace):
         position, o = divmod(int(rng.integers(self.n_positions * (self.n_choices - 1))), self.n_choices - 1)
         o += o >= g[position]  # any choice but the current one
         return g[:position] + (o,) + g[position + 1 :]
+
+    # ------------------------------------------------------ operation slots
+    # The whole vector is one cell whose slots are its positions.
+    @cached_property
+    def _layout(self) -> CellLayout | None:
+        if self.cell_name is None:
+            return None
+        return CellLayout(self.name, (self.cell_name,), self.n_positions, tuple(self.ops), flat=True)
+
+    def cell_layout(self) -> CellLayout | None:
+        return self._layout
+
+    def slot_ops(self, genotype) -> list[list[int]]:
+        if self._layout is None:
+            raise self._no_slots()
+        return [list(self.validate(genotype))]
+
+    def with_slot_ops(self, genotype, cells) -> tuple[int, ...]:
+        if self._layout is None:
+            raise self._no_slots()
+        return self.validate(tuple(cells[0]))
+
+    def arrange(self, cells, rng: np.random.Generator) -> tuple[int, ...]:
+        if self._layout is None:
+            raise self._no_slots()
+        return tuple(rng.permutation(cells[0]).tolist())
 
     # -------------------------------------------------------------- encodings
     def _encode_onehot(self, g) -> np.ndarray:

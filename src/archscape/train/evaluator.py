@@ -23,7 +23,6 @@ the search goes on.
 
 from __future__ import annotations
 
-import importlib
 import math
 import time
 from collections.abc import Mapping
@@ -35,6 +34,7 @@ from archscape.run.evaluators import Outcome
 from archscape.spaces import get_space
 from archscape.spaces.base import Genotype, SearchSpace
 from archscape.train import require_torch
+from archscape.train.models import build_network, network_builder
 
 #: settings of the ``train`` mapping that choose and split the data
 DATA_KEYS = ("dataset", "root", "val_fraction", "split_seed", "train_subset", "val_subset", "test_subset", "augment", "image_size")
@@ -108,8 +108,6 @@ class TrainEvaluator:
 
     def build(self, genotype: Genotype):
         """A fresh network for ``genotype`` (what :meth:`evaluate` trains)."""
-        from archscape.train.models import build_network
-
         d = self.data
         return build_network(self.space_name, genotype, num_classes=d.num_classes, in_channels=d.in_channels,
                              input_size=d.input_size, **self.network_options)
@@ -141,22 +139,7 @@ class TrainEvaluator:
 
     # ------------------------------------------------------------ internals
     def _check_builder(self) -> None:
-        from archscape.train import models
-
-        if self.space_name in models._BUILDERS:
-            return
-        # The space's own module first, then every builder module (one may register several spaces).
-        modules = [models.BUILDER_MODULES[self.space_name]] if self.space_name in models.BUILDER_MODULES else []
-        for module in modules + [m for m in models.BUILDER_MODULES.values() if m not in modules]:
-            try:
-                importlib.import_module(module)
-            except ModuleNotFoundError as exc:
-                if exc.name != module:
-                    raise
-            if self.space_name in models._BUILDERS:
-                return
-        accepted = ", ".join(sorted(models._BUILDERS)) or "none installed"
-        raise ArchscapeError(f"search space {self.space_name!r} has no network builder to train; accepted: {accepted}")
+        network_builder(self.space_name)  # the space declares its builder; one line when it has none
 
 
 def _one_line(exc: BaseException, limit: int = 400) -> str:

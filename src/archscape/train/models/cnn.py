@@ -52,7 +52,6 @@ from __future__ import annotations
 from archscape.errors import ArchscapeError
 from archscape.spaces.cnn import config_of, network_plan
 from archscape.train import require_torch
-from archscape.train.models import register_network
 from archscape.train.models.ops import SamePad2d
 
 torch = require_torch()
@@ -163,8 +162,5 @@ def build(genotype, *, num_classes: int, in_channels: int = 3, input_size: int =
             raise ArchscapeError(f"the cnn network has {n:,} parameters, more than max_params={max_params:,}")
     return CNNNetwork(genotype, num_classes, in_channels=in_channels, input_size=input_size)
 
-
-for _name in ("cnn", "cnn-broad", "cnn-narrow"):
-    register_network(_name, build)
 
 __all__ = ["ACTIVATION_MODULES", "REFERENCE_TRAINING", "CNNNetwork", "build"]

@@ -34,7 +34,6 @@ from __future__ import annotations
 from archscape.errors import ArchscapeError, unknown
 from archscape.spaces.darts import CONCAT, OPS
 from archscape.train import require_torch
-from archscape.train.models import register_network
 from archscape.train.models.ops import (
     DilConv,
     FactorizedReduce,
@@ -204,6 +203,5 @@ def build(
     )  # fmt: skip
 
 
-register_network("darts", build)
 
 __all__ = ["AUXILIARY_WEIGHT", "PRESETS", "DartsCell", "DartsNetwork", "build", "make_op"]

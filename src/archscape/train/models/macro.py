@@ -21,7 +21,6 @@ from __future__ import annotations
 from archscape.errors import ArchscapeError
 from archscape.spaces.macro import OPS, STAGES
 from archscape.train import require_torch
-from archscape.train.models import register_network
 from archscape.train.models.ops import ConvBNReLU, Downsample, InvertedResidual
 
 torch = require_torch()
@@ -76,6 +75,5 @@ def build(genotype, *, num_classes: int, in_channels: int = 3, input_size: int =
     return MacroNetwork(g, num_classes, C=C, last_channels=last_channels, in_channels=in_channels)
 
 
-register_network("macro", build)
 
 __all__ = ["BLOCKS", "MacroNetwork", "build", "make_block"]

@@ -57,7 +57,6 @@ from archscape.spaces.nago import (
     stage_widths,
     width_for_budget,
 )
-from archscape.train.models import register_network
 
 
 class Gate(nn.Module):
@@ -243,6 +242,5 @@ def build_nago_network(
     return net
 
 
-register_network("nago", build_nago_network)
 
 __all__ = ["Cell", "Gate", "GraphModule", "NagoNetwork", "Operation", "build_nago_network"]

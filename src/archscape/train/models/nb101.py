@@ -35,7 +35,6 @@ from __future__ import annotations
 from archscape.errors import ArchscapeError
 from archscape.spaces.nb101 import INPUT, OPS, OUTPUT, NB101Cell
 from archscape.train import require_torch
-from archscape.train.models import register_network
 from archscape.train.models.ops import ConvBNReLU
 
 torch = require_torch()
@@ -178,6 +177,5 @@ def build(genotype, *, num_classes: int, in_channels: int = 3, input_size: int =
     return NB101Network(cell, num_classes, C=C, stacks=stacks, cells=cells, in_channels=in_channels)
 
 
-register_network("nb101", build)
 
 __all__ = ["NB101CellModule", "NB101Network", "build", "prune", "vertex_channels"]

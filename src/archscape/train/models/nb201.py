@@ -21,7 +21,6 @@ from __future__ import annotations
 from archscape.errors import ArchscapeError
 from archscape.spaces.nb201 import EDGES, OPS
 from archscape.train import require_torch
-from archscape.train.models import register_network
 from archscape.train.models.ops import Pool3x3, ReLUConvBN, ResNetBasicBlock, Zero
 
 torch = require_torch()
@@ -92,6 +91,5 @@ def build(genotype, *, num_classes: int, in_channels: int = 3, input_size: int =
     return NB201Network(g, num_classes, C=C, N=N, in_channels=in_channels)
 
 
-register_network("nb201", build)
 
 __all__ = ["NB201Cell", "NB201Network", "build", "make_op"]

@@ -4,8 +4,8 @@
 observes that a cell's accuracy depends mostly on how many of each operation
 it holds, not on where each one sits.  Here a distribution is a *count
 vector*: for every cell of an architecture, how many of its op slots hold
-each operation (:class:`CellLayout` says which cells, slots and operations a
-space has).  A *ratio vector* (a point of the simplex) describes cells of any
+each operation (the space declares which cells, slots and operations it has:
+:meth:`SearchSpace.cell_layout`, a :class:`CellLayout`).  A *ratio vector* (a point of the simplex) describes cells of any
 size; :func:`counts_from_ratio` turns it into counts for one size.
 
 =========  ==========================  =====  ================================
@@ -20,8 +20,8 @@ darts      normal, reduce              8, 8   the 7 DARTS ops
 NB101 distributions are of full cells (5 interior vertices, 7 in all); a
 smaller cell has fewer slots and another count vector.
 
-Sampling (:func:`sample_architecture`): the op multiset is placed on the
-slots in a uniformly random order, so every architecture with those counts is
+Sampling (:func:`sample_architecture`): the space places the op multiset
+(:meth:`SearchSpace.arrange`): on the slots in a uniformly random order, so every architecture with those counts is
 equally likely (NB201, Macro; DARTS and NB101 given their wiring).  DARTS
 draws each intermediate node's two distinct inputs uniformly, as the space's
 own sampler does, per cell.  NB101 draws the official random spec (each
@@ -33,9 +33,7 @@ generator.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations_with_replacement
 from typing import Any
@@ -43,70 +41,21 @@ from typing import Any
 import numpy as np
 
 from archscape.errors import ArchscapeError, InvalidArchitecture, UnsupportedOperation
+from archscape.spaces import spaces_with
 from archscape.spaces.base import Genotype, SearchSpace
+from archscape.spaces.capabilities import CellLayout
 
 #: how a ratio vector becomes counts when ratio x size is not whole
 RATIO_METHODS = ("round", "multinomial")
 
 
-@dataclass(frozen=True)
-class CellLayout:
-    """Which op slots of a space's architectures a distribution counts."""
-
-    space: str
-    #: the cell types, each with its own count vector (DARTS: normal and reduce)
-    cells: tuple[str, ...]
-    #: op slots per cell
-    slots: int
-    #: the operations counted, in the order of a count vector
-    ops: tuple[str, ...]
-
-    @property
-    def n_ops(self) -> int:
-        return len(self.ops)
-
-    @property
-    def length(self) -> int:
-        """Entries of a count vector (cells x operations)."""
-        return len(self.cells) * len(self.ops)
-
-    @property
-    def n_per_cell(self) -> int:
-        """Count vectors of one cell: compositions of ``slots`` into ``n_ops`` parts."""
-        return math.comb(self.slots + self.n_ops - 1, self.n_ops - 1)
-
-    @property
-    def size(self) -> int:
-        """Count vectors of a whole architecture."""
-        return self.n_per_cell ** len(self.cells)
-
-    def split(self, counts: Sequence[int]) -> list[tuple[int, ...]]:
-        """The count vector of each cell."""
-        k = self.n_ops
-        return [tuple(counts[c * k:(c + 1) * k]) for c in range(len(self.cells))]
-
-
 def layout_of(space: SearchSpace) -> CellLayout:
-    """The cell layout of a space (nb201, macro, nb101, darts)."""
-    return _layout(space.name, tuple(space.ops))
-
-
-@lru_cache(maxsize=16)
-def _layout(name: str, ops: tuple[str, ...]) -> CellLayout:
-    # Cached by name: samplers ask for the layout on every call.
-    if name == "nb201":
-        return CellLayout(name, ("cell",), 6, ops)
-    if name == "macro":
-        return CellLayout(name, ("chain",), 8, ops)
-    if name == "nb101":
-        from archscape.spaces.nb101 import INTERIOR, MAX_VERTICES, OPS
-
-        return CellLayout(name, ("cell",), MAX_VERTICES - 2, tuple(OPS[o] for o in INTERIOR))
-    if name == "darts":
-        from archscape.spaces.darts import CELL_TYPES, N_SLOTS, OPS
-
-        return CellLayout(name, CELL_TYPES, N_SLOTS, OPS)
-    raise UnsupportedOperation(f"search space {name!r} has no operation distribution; accepted: nb201, macro, nb101, darts")
+    """The cell layout a space declares (:meth:`SearchSpace.cell_layout`); one-line error when it has none."""
+    lay = space.cell_layout()
+    if lay is None:
+        raise UnsupportedOperation(f"search space {space.name!r} has no operation distribution; accepted: "
+                                   f"{', '.join(spaces_with('opdist'))}")
+    return lay
 
 
 @lru_cache(maxsize=32)
@@ -184,33 +133,32 @@ def counts_from_ratio(ratio: Sequence[float], size: int, *, method: str = "round
 
 
 # ------------------------------------------------------------------ sampling
-def _multiset(part: Sequence[int]) -> np.ndarray:
-    return np.repeat(np.arange(len(part)), part)
+def _slot_values(lay: CellLayout, counts: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+    """Per cell, the multiset of slot values that ``counts`` asks for (ascending)."""
+    alphabet = np.asarray(lay.alphabet, dtype=np.int64)
+    return tuple(alphabet[np.repeat(np.arange(lay.n_ops), part)] for part in lay.split(counts))
 
 
 @lru_cache(maxsize=4096)
-def _checked_multiset(lay: CellLayout, counts: tuple) -> tuple[tuple[int, ...], np.ndarray]:
+def _checked_values(lay: CellLayout, counts: tuple) -> tuple[np.ndarray, ...]:
     # Sampling many cells of one distribution validates its counts once.
-    counts = check_counts(lay, counts)
-    return counts, _multiset(counts)
+    return _slot_values(lay, check_counts(lay, counts))
 
 
-def _validated(lay: CellLayout, counts: Any) -> tuple[tuple[int, ...], np.ndarray]:
+def _validated(lay: CellLayout, counts: Any) -> tuple[np.ndarray, ...]:
     try:
-        return _checked_multiset(lay, tuple(counts))
+        return _checked_values(lay, tuple(counts))
     except TypeError:  # not hashable or not a sequence: let check_counts say what is wrong
-        return check_counts(lay, counts), None
+        return _slot_values(lay, check_counts(lay, counts))
 
 
 def sample_architecture(space: SearchSpace, counts: Sequence[int], rng: np.random.Generator) -> Genotype:
-    """One architecture with exactly ``counts`` (a count vector of :func:`layout_of` ``(space)``)."""
-    lay = layout_of(space)
-    counts, multiset = _validated(lay, counts)
-    if lay.space in ("nb201", "macro"):
-        return tuple(rng.permutation(multiset).tolist())
-    if lay.space == "darts":
-        return _sample_darts(space, lay, counts, rng)
-    return _sample_nb101(lay, counts, rng)
+    """One architecture with exactly ``counts`` (a count vector of :func:`layout_of` ``(space)``).
+
+    The space places each cell's multiset of operations (:meth:`SearchSpace.arrange`),
+    so every architecture with those counts is equally likely given its wiring.
+    """
+    return space.arrange(_validated(layout_of(space), counts), rng)
 
 
 def sample_cells(space: SearchSpace, counts: Sequence[int], n: int, rng: np.random.Generator) -> np.ndarray:
@@ -220,61 +168,14 @@ def sample_cells(space: SearchSpace, counts: Sequence[int], n: int, rng: np.rand
     order of the op multiset (the argsort of uniform keys), drawn all at once.
     """
     lay = layout_of(space)
-    if lay.space not in ("nb201", "macro"):
+    if not lay.flat or len(lay.cells) != 1:
         raise UnsupportedOperation(f"sample_cells draws {lay.space} cells one by one: use sample_architecture")
-    _, multiset = _validated(lay, counts)
+    (values,) = _validated(lay, counts)
     order = np.argsort(rng.random((int(n), lay.slots)), axis=1)
-    return multiset[order]
-
-
-def _sample_darts(space: SearchSpace, lay: CellLayout, counts: tuple[int, ...], rng: np.random.Generator) -> Genotype:
-    from archscape.spaces.darts import _INPUT_PAIRS, NODES
-
-    cells = []
-    for part in lay.split(counts):
-        ops = rng.permutation(_multiset(part)).tolist()
-        cell = []
-        for n, k in enumerate(NODES):
-            a, b = _INPUT_PAIRS[k][int(rng.integers(len(_INPUT_PAIRS[k])))]
-            cell += [(ops[2 * n], a), (ops[2 * n + 1], b)]
-        cells.append(tuple(cell))
-    return space.canonical(tuple(cells))
-
-
-#: NB101 draws before giving up (about one in 470 official random specs is a full cell)
-NB101_TRIES = 1_000_000
-#: NB101 specs drawn at once (vectorised rejection)
-NB101_BATCH = 512
-
-
-def _sample_nb101(lay: CellLayout, counts: tuple[int, ...], rng: np.random.Generator) -> Genotype:
-    """The official random spec conditioned on a full cell: rejection, a vectorised batch at a time.
-
-    In a DAG numbered in topological order, a vertex lies on an input->output
-    path exactly when every interior vertex has an in-edge and an out-edge
-    (by induction from either end), so that and the 9-edge limit are the whole
-    test: nothing is pruned and the counts stay those asked for.
-    """
-    from archscape.spaces.nb101 import INPUT, INTERIOR, MAX_EDGES, OUTPUT, _canonical_graph
-
-    n = lay.slots + 2
-    interior = np.asarray(INTERIOR)[_multiset(counts)]
-    upper = np.triu(np.ones((n, n), dtype=bool), 1)
-    weights = 1 << np.arange(n)
-    for _ in range(0, NB101_TRIES, NB101_BATCH):
-        adj = (rng.integers(0, 2, size=(NB101_BATCH, n, n)) == 1) & upper
-        indeg, outdeg = adj.sum(axis=1), adj.sum(axis=2)
-        ok = ((adj.sum(axis=(1, 2)) <= MAX_EDGES) & (indeg[:, 1:-1] > 0).all(axis=1)
-              & (outdeg[:, 1:-1] > 0).all(axis=1))
-        hits = np.flatnonzero(ok)
-        if hits.size:
-            succ = (adj[hits[0]] * weights).sum(axis=1).tolist()
-            ops = (INPUT, *rng.permutation(interior).tolist(), OUTPUT)
-            return _canonical_graph(n, succ, ops)[0]
-    raise ArchscapeError(f"no valid NB101 cell with counts {counts} in {NB101_TRIES:,} draws")
+    return values[order]
 
 
 __all__ = [
-    "NB101_TRIES", "RATIO_METHODS", "CellLayout", "cell_count_vectors", "check_counts", "counts_from_ratio",
+    "RATIO_METHODS", "CellLayout", "cell_count_vectors", "check_counts", "counts_from_ratio",
     "counts_of", "layout_of", "sample_architecture", "sample_cells",
 ]

@@ -2,7 +2,7 @@
 
 ``nb201-opdist``, ``macro-opdist``, ``nb101-opdist`` and ``darts-opdist`` are
 search spaces like any other, so every optimizer runs on them unchanged.  A
-genotype is a count vector (:mod:`archscape.opdist.distribution`): the
+genotype is a count vector (:mod:`archscape.spaces.distribution`): the
 concatenated per-cell counts of each operation, e.g. ``(1, 2, 0, 3, 0)`` for
 an NB201 cell with one ``none``, two ``skip_connect`` and three
 ``nor_conv_3x3``.  NB201 has 210 of them (against 15,625 cells), Macro 45,
@@ -31,13 +31,13 @@ from typing import Any
 import numpy as np
 
 from archscape.errors import InvalidArchitecture
-from archscape.opdist.distribution import (
+from archscape.spaces.distribution import (
     CellLayout, cell_count_vectors, check_counts, counts_of, layout_of, sample_architecture,
 )
 from archscape.spaces.base import Genotype, SearchSpace
 
-#: the base spaces that have a distribution space, registered as ``<name>-opdist``
-BASE_SPACES = ("nb201", "macro", "nb101", "darts")
+#: a distribution space is named ``<base>-opdist``: one exists for every space that declares
+#: operation slots (:meth:`SearchSpace.cell_layout`), see :func:`archscape.spaces.get_space`
 SUFFIX = "-opdist"
 
 
@@ -173,10 +173,4 @@ class OpDistSpace(SearchSpace):
         return self._encode_opcount(self.validate(genotype))
 
 
-def opdist_space(base_name: str) -> OpDistSpace:
-    from archscape.spaces import get_space
-
-    return OpDistSpace(get_space(base_name))
-
-
-__all__ = ["BASE_SPACES", "SUFFIX", "OpDistSpace", "opdist_space"]
+__all__ = ["SUFFIX", "OpDistSpace"]
