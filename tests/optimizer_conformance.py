@@ -63,6 +63,8 @@ def supports(opt: Optimizer, space: SearchSpace) -> bool:
 def check_optimizer(factory: Factory, space: SearchSpace, value: ValueFn = hashed_value, budget: int = 40) -> None:
     if not supports(factory(), space):
         return
+    if space.size is not None:
+        budget = min(budget, space.size)  # a tiny space (nb101-opdist: 21) is exhausted sooner
     check_parameters_validated(factory, space)
     check_get_params(factory)
     run = check_deterministic(factory, space, value, budget)

@@ -43,15 +43,21 @@ def synthetic_values(space: SearchSpace, genotypes: Sequence) -> np.ndarray:
     features) and from graphs, yet not constant: an accuracy-like value in (85, 95).
     """
     rng = np.random.default_rng(zlib.crc32(space.name.encode()))
-    counts = space.encode_many(genotypes, "opcount")
     onehot = space.encode_many(genotypes, "onehot")
-    score = counts @ rng.normal(size=counts.shape[1]) + 0.3 * (onehot @ rng.normal(size=onehot.shape[1]))
+    if "opcount" in space.encodings:
+        counts = space.encode_many(genotypes, "opcount")
+        score = counts @ rng.normal(size=counts.shape[1]) + 0.3 * (onehot @ rng.normal(size=onehot.shape[1]))
+    else:  # a space of mixed variables (cnn, nago): the one-hot features alone
+        score = onehot @ rng.normal(size=onehot.shape[1])
     score = (score - score.mean()) / (score.std() or 1.0)
     return 90.0 + 5.0 * np.tanh(score)
 
 
 def distinct_sample(space: SearchSpace, n: int, seed: int) -> list:
+    """``n`` distinct architectures (every one, in random order, of a finite space with fewer)."""
     rng = np.random.default_rng(seed)
+    if space.size is not None and space.size <= n:
+        return [space.from_index(int(i)) for i in rng.permutation(space.size)]
     seen: dict = {}
     while len(seen) < n:
         g = space.canonical(space.sample(rng))
@@ -71,6 +77,9 @@ class LearningTask:
 
 
 def synthetic_task(space: SearchSpace, n_train: int = 200, n_test: int = 300) -> LearningTask:
+    """Synthetic values of distinct architectures; a space smaller than ``n_train + n_test`` is split 40/60."""
+    if space.size is not None and space.size < n_train + n_test:
+        n_train = round(space.size * n_train / (n_train + n_test))
     genotypes = distinct_sample(space, n_train + n_test, seed=5)
     values = synthetic_values(space, genotypes)
     return LearningTask(genotypes[:n_train], values[:n_train], genotypes[n_train:], values[n_train:], "synthetic")
