@@ -11,13 +11,15 @@ from scipy.stats import norm
 import archscape
 from archscape.errors import ArchscapeError, InvalidArchitecture, UnsupportedOperation
 from archscape.params import InvalidParameter
+from archscape.predictors.gp import GaussianProcess
+from archscape.predictors.mlp import EnsembleMLP
+from archscape.predictors.targets import normal_scores
 from archscape.search import make_optimizer, optimizer_names
+from archscape.search.acquisition import expected_improvement
 from archscape.search.bananas import BANANAS
 from archscape.search.base import SearchExhausted
 from archscape.search.evolution import RegularizedEvolution
-from archscape.search.gp import GaussianProcess, expected_improvement, normal_scores
 from archscape.search.local import LocalSearch
-from archscape.search.mlp import EnsembleMLP
 from archscape.search.random import RandomSearch
 from archscape.spaces import get_space, space_names
 from archscape.spaces.base import SearchSpace
@@ -86,7 +88,7 @@ def test_gp_candidates_all_needs_a_small_enumerable_space():
     opt = make_optimizer("gp", candidates="all", num_init=3).setup(get_space("macro-opdist"), np.random.default_rng(0))
     for g in [opt.ask() for _ in range(3)]:
         opt.tell(g, float(sum(g[1:])))
-    assert len(opt._candidates([])) == 45 - 3
+    assert len(opt.pools_.build([], None)) == 45 - 3
 
 
 @pytest.mark.parametrize("name", optimizer_names())
@@ -142,7 +144,7 @@ def test_cutoff_applies_to_path_only():
         BANANAS(encoding="onehot", cutoff=10).setup(get_space("nb201"), np.random.default_rng(0))
     opt = BANANAS(cutoff=20, **FAST["bananas"]).setup(get_space("nb201"), np.random.default_rng(0))
     drive(opt, hashed_value, 12)
-    assert opt.encode_many([opt.history_[0][0]]).shape == (1, 20)
+    assert opt.model_.encode([opt.history_[0][0]]).shape == (1, 20)
 
 
 # ---------------------------------------------------------------------- local search

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from archscape.errors import ArchscapeError
@@ -36,3 +37,21 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+@lru_cache(maxsize=1)
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def single_threaded_blas() -> AbstractContextManager:
+    """A context in which BLAS uses one thread.
+
+    The surrogate models solve problems of a few hundred points, where BLAS
+    threads cost more than they save (a 300x300 Cholesky is 5x slower with
+    two threads on two busy cores), and parallel trials must not
+    oversubscribe the machine.
+    """
+    return _blas_controller().limit(limits=1, user_api="blas")

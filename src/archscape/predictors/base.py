@@ -33,8 +33,7 @@ import numpy as np
 
 from archscape.errors import ArchscapeError
 from archscape.params import validate_params
-from archscape.search.base import check_space_offers
-from archscape.spaces.base import Genotype, SearchSpace
+from archscape.spaces.base import Genotype, SearchSpace, check_space_offers
 
 #: bytes of encoding rows kept per predictor (NB201's 15,625 one-hot rows are 3.8 MB; a DARTS
 #: path row alone is 90 kB, so the limit is on memory, not rows); more are encoded afresh

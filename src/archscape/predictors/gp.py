@@ -1,30 +1,109 @@
 """``gp``: a Gaussian process on an encoding.
 
-``backend="archscape"`` (default) is the grid-fitted GP of the ``gp``
-optimizer (:class:`archscape.search.gp.GaussianProcess`: Matern 5/2 or RBF on
-the Euclidean distance between encodings, a Hamming kernel on one-hot rows;
-length scale and noise by marginal likelihood over a fixed grid; no random
-numbers); ``backend="sklearn"`` is scikit-learn's ``GaussianProcessRegressor``
-(:mod:`archscape.search.sklearn_gp`: Matern 5/2, one length scale or one per
-dimension with ``ard=True``, white noise, L-BFGS with a seeded restart),
-slower, for low-dimensional encodings.  The standard deviation is that of
-the noise-free function.
+``backend="archscape"`` (default) is :class:`GaussianProcess`, a GP with a
+stationary kernel (Matern 5/2 or squared exponential) on the Euclidean
+distance between encodings; on one-hot encodings that distance is the square
+root of twice the number of differing choices (a Hamming kernel).  The
+length scale and the noise-to-signal ratio are chosen on a fixed log grid by
+the marginal likelihood, with the signal variance profiled out in closed
+form: a few dozen Cholesky factorisations of at most a few hundred points.
+That is faster and steadier than gradient-based fitting here (on 300
+NAS-Bench-201 one-hot points, scikit-learn's ``GaussianProcessRegressor``
+with a Matern + white noise kernel took 0.35 s per fit with one BLAS thread,
+this 0.04 s), and draws no random numbers.
 
-Trained on the normal scores of the values by default (``target``), as the
-``gp`` optimizer is: on NB201 CIFAR-10 (one-hot, 5 draws of 1,000 test
-cells) Spearman's rho rose from 0.67 to 0.81 at 100 training points and from
-0.77 to 0.92 at 500.
+``backend="sklearn"`` is scikit-learn's ``GaussianProcessRegressor``
+(:mod:`archscape.predictors.sklearn_gp`: Matern 5/2, one length scale or one
+per dimension with ``ard=True``, white noise, L-BFGS with a seeded restart),
+slower but a well-kept library with automatic relevance determination, for
+low-dimensional encodings such as a distribution's point on the simplex.
+The standard deviation is that of the noise-free function.
+
+Trained on the normal scores of the values by default (``target``): NAS
+benchmarks have a long tail of failed networks that otherwise dominates the
+fit.  On NB201 CIFAR-10 (one-hot, 5 draws of 1,000 test cells) Spearman's rho
+rose from 0.67 to 0.81 at 100 training points and from 0.77 to 0.92 at 500.
+The ``gp`` optimizer (GP-BO) is predictor search with this predictor.
 """
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import numpy as np
+from scipy.linalg import LinAlgError, cho_solve, cholesky, solve_triangular
 
 from archscape.params import InvalidParameter, Is, Options
+from archscape.predictors.sklearn_gp import fit_gp, predict
 from archscape.predictors.vector import VECTOR_CONSTRAINTS, VectorPredictor, seed_from
-from archscape.search.gp import GaussianProcess
+
+#: length scales tried, as multiples of the median distance between training points
+LENGTH_SCALE_FACTORS = tuple(2.0 ** (k / 2) for k in range(-4, 5))
+#: noise variances tried, relative to the signal variance
+NOISE_RATIOS = (1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5)
+_SQRT5 = math.sqrt(5.0)
+
+
+def correlation(sq_dist: np.ndarray, length_scale: float, kernel: str, dist: np.ndarray | None = None) -> np.ndarray:
+    """Kernel correlation for squared distances (unit signal variance); ``dist`` may pass their square roots."""
+    if kernel == "rbf":
+        return np.exp(-0.5 / length_scale**2 * sq_dist)
+    r = (_SQRT5 / length_scale) * (np.sqrt(sq_dist) if dist is None else dist)
+    return (1.0 + r + r * r / 3.0) * np.exp(-r)
+
+
+def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    d = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2.0 * (a @ b.T)
+    return np.maximum(d, 0.0)
+
+
+class GaussianProcess:
+    """A GP regressor with grid-selected hyper-parameters (see the module docstring)."""
+
+    def __init__(self, kernel: str = "matern52") -> None:
+        self.kernel = kernel
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> GaussianProcess:
+        self.x_ = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        self.y_mean_ = float(y.mean())
+        self.y_scale_ = float(y.std()) or 1.0
+        z = (y - self.y_mean_) / self.y_scale_
+        n = len(z)
+        sq = squared_distances(self.x_, self.x_)
+        off_diagonal = sq[np.triu_indices(n, 1)]
+        positive = off_diagonal[off_diagonal > 0]
+        typical = math.sqrt(float(np.median(positive))) if positive.size else 1.0
+        dist = np.sqrt(sq)
+        best = None
+        for factor in LENGTH_SCALE_FACTORS:
+            length_scale = typical * factor
+            corr = correlation(sq, length_scale, self.kernel, dist)
+            for ratio in NOISE_RATIOS:
+                try:
+                    chol = cholesky(corr + ratio * np.eye(n), lower=True, check_finite=False)
+                except LinAlgError:
+                    continue
+                alpha = cho_solve((chol, True), z, check_finite=False)
+                signal = max(float(z @ alpha) / n, 1e-12)
+                # log marginal likelihood with the signal variance at its maximum (up to a constant)
+                score = -0.5 * n * math.log(signal) - float(np.log(np.diag(chol)).sum())
+                if best is None or score > best[0]:
+                    best = (score, length_scale, ratio, chol, alpha, signal)
+        if best is None:  # pragma: no cover - the largest noise ratio always factorises
+            raise LinAlgError("no kernel hyper-parameters gave a positive definite matrix")
+        _, self.length_scale_, self.noise_ratio_, self._chol, self._alpha, self.signal_ = best
+        return self
+
+    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and standard deviation of the noise-free function at ``x``."""
+        cross = correlation(squared_distances(np.asarray(x, dtype=np.float64), self.x_), self.length_scale_, self.kernel)
+        mean = cross @ self._alpha
+        # k* K^-1 k*^T = |L^-1 k*|^2: one triangular solve instead of cho_solve's two
+        w = solve_triangular(self._chol, cross.T, lower=True, check_finite=False)
+        var = self.signal_ * np.maximum(1.0 - np.einsum("ij,ij->j", w, w), 0.0)
+        return mean * self.y_scale_ + self.y_mean_, np.sqrt(var) * self.y_scale_
 
 
 class GPPredictor(VectorPredictor):
@@ -64,18 +143,14 @@ class GPPredictor(VectorPredictor):
 
     def _fit_rows(self, x: np.ndarray, z: np.ndarray) -> None:
         if self.backend == "sklearn":
-            from archscape.search.sklearn_gp import fit_gp
-
             self.gp_ = fit_gp(x, z, ard=self.ard, seed=seed_from(self.rng_))
         else:
             self.gp_ = GaussianProcess(self.kernel).fit(x, z)
 
     def _predict_rows(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.backend == "sklearn":
-            from archscape.search.sklearn_gp import predict
-
             return predict(self.gp_, x)
         return self.gp_.predict(x)
 
 
-__all__ = ["GPPredictor"]
+__all__ = ["LENGTH_SCALE_FACTORS", "NOISE_RATIOS", "GPPredictor", "GaussianProcess", "correlation", "squared_distances"]

@@ -3,7 +3,7 @@
 NAS tables have a long tail of broken networks (NB201 CIFAR-10: most cells
 near 85-91 %, some at 10 %).  A squared-error model spends itself on that
 tail; the normal scores (ranks mapped through the inverse normal
-distribution function, :func:`archscape.search.gp.normal_scores`) keep the
+distribution function, :func:`normal_scores`) keep the
 order and drop the tail.  A predictor must still answer in the units of the
 values (a search compares the predicted mean with its best told value), so
 :class:`TargetMap` maps predictions back: the mean through the increasing
@@ -16,12 +16,19 @@ ranking of the predicted means is exactly that of the scores.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtri
+from scipy.stats import rankdata
 
 from archscape.predictors.base import standardise
-from archscape.search.gp import normal_scores
 
 #: the ``target`` options of the predictors
 TARGETS = ("values", "normal_scores")
+
+
+def normal_scores(values: np.ndarray) -> np.ndarray:
+    """Ranks of ``values`` (ties averaged) mapped to standard normal quantiles."""
+    n = len(values)
+    return ndtri((rankdata(values) - 0.5) / n)
 
 
 class TargetMap:
@@ -63,4 +70,4 @@ class TargetMap:
         return 0.5 * (self.inverse(z_mean + z_std) - self.inverse(z_mean - z_std))
 
 
-__all__ = ["TARGETS", "TargetMap"]
+__all__ = ["TARGETS", "TargetMap", "normal_scores"]

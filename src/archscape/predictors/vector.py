@@ -28,8 +28,8 @@ from archscape.errors import UnsupportedOperation
 from archscape.params import Interval, InvalidParameter, Is, Options
 from archscape.predictors.base import Prediction, Predictor
 from archscape.predictors.targets import TARGETS, TargetMap
-from archscape.search.candidates import single_threaded_blas
 from archscape.spaces.base import ENCODINGS, Genotype, SearchSpace
+from archscape.util import single_threaded_blas
 
 #: rows scored per call of the model when predicting
 PREDICT_CHUNK = 4096

@@ -18,32 +18,36 @@ Differences, each for speed or robustness: training is full-batch by
 default (``fit_batch_size=None``; the authors use minibatches of 32, which
 is 10x more steps at 300 points for a predictor of about the same rank
 correlation on NAS-Bench-201), targets are standardised, and the ensemble is
-trained as one batched numpy computation (:mod:`archscape.search.mlp`).
+trained as one batched numpy computation (:mod:`archscape.predictors.mlp`).
 ``cutoff=None`` keeps the whole path encoding; the authors truncate it (to
 the 30 most frequent paths on NAS-Bench-201, 40 on NAS-Bench-101), which
 ``cutoff`` does here with the space's short-paths-first order.
+
+BANANAS is predictor search (:class:`~archscape.search.predictor_search.PredictorSearch`)
+with the ``mlp`` predictor (``target="values"``), a ``mutation`` pool of
+``num_candidates`` around the ``num_parents`` best, and acquisition ``its``,
+``ucb`` (``ucb_kappa`` 0.5) or ``mean``.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-import numpy as np
-
 from archscape.params import Interval, Is, Options
-from archscape.search.candidates import mutation_candidates
-from archscape.search.mlp import ENSEMBLE_CONSTRAINTS, EnsembleMLP
-from archscape.search.model_based import BatchedModelSearch
-from archscape.spaces.base import ENCODINGS, Genotype
+from archscape.predictors.mlp import ENSEMBLE_CONSTRAINTS, MLPPredictor
+from archscape.search.pools import PoolBuilder
+from archscape.search.predictor_search import PredictorPreset
+from archscape.spaces.base import ENCODINGS
 
 #: UCB's weight on the ensemble's standard deviation (naszilla's explore_factor)
 UCB_FACTOR = 0.5
 
 
-class BANANAS(BatchedModelSearch):
+class BANANAS(PredictorPreset):
     """Neural-ensemble Bayesian optimisation with mutation-based acquisition optimisation."""
 
     name = "bananas"
+    ucb_kappa = UCB_FACTOR
     _parameter_constraints: ClassVar[dict[str, list]] = {
         "num_init": [Interval(int, 1, None)],
         "batch_size": [Interval(int, 1, None)],
@@ -85,30 +89,12 @@ class BANANAS(BatchedModelSearch):
         self.learning_rate = learning_rate
         self.fit_batch_size = fit_batch_size
 
-    def _candidates(self, ranking: list[Genotype]) -> list[Genotype]:
-        return mutation_candidates(self, ranking[: self.num_parents], self.num_candidates)
+    def _model(self) -> MLPPredictor:
+        ensemble = {k: getattr(self, k) for k in ENSEMBLE_CONSTRAINTS}
+        return MLPPredictor(encoding=self.encoding, cutoff=self.cutoff, target="values", **ensemble)
 
-    def predict(self, x_train: np.ndarray, y_train: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """Fit a fresh ensemble on ``(x_train, y_train)``; its predictions for ``x``, shape ``(num_ensemble, len(x))``."""
-        centre, scale = float(np.mean(y_train)), float(np.std(y_train))
-        scale = scale if scale > 0 else 1.0
-        net = EnsembleMLP(self.num_ensemble, x_train.shape[1], self.num_layers, self.layer_width, self.rng_)
-        net.fit(
-            x_train,
-            (y_train - centre) / scale,
-            self.rng_,
-            epochs=self.epochs,
-            learning_rate=self.learning_rate,
-            batch_size=self.fit_batch_size,
-        )
-        return net.predict(x) * scale + centre
+    def _pools(self) -> PoolBuilder:
+        return PoolBuilder(self, ("mutation",), self.num_candidates, self.num_parents, steps=1, fixed=False)
 
-    def _scores(self, x_train: np.ndarray, y_train: np.ndarray, x_candidates: np.ndarray) -> np.ndarray:
-        predictions = self.predict(x_train, y_train, x_candidates)
-        mean = predictions.mean(axis=0)
-        if self.acquisition == "mean":
-            return mean
-        std = predictions.std(axis=0)
-        if self.acquisition == "ucb":
-            return mean + UCB_FACTOR * std
-        return mean + std * self.rng_.standard_normal(len(mean))
+
+__all__ = ["BANANAS", "UCB_FACTOR"]

@@ -30,9 +30,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from archscape.errors import ArchscapeError, UnsupportedOperation
+from archscape.errors import ArchscapeError
 from archscape.params import validate_params
-from archscape.spaces.base import Genotype, SearchSpace
+from archscape.spaces.base import Genotype, SearchSpace, check_space_offers
 
 
 class SearchExhausted(ArchscapeError):
@@ -127,19 +127,3 @@ class Optimizer(ABC):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
-
-def check_space_offers(space: SearchSpace, needs: tuple[str, ...], who: str) -> None:
-    """Raise one clear line when ``space`` lacks what ``who`` needs."""
-    for need in needs:
-        if need.startswith("encoding:"):
-            enc = need.split(":", 1)[1]
-            if enc not in space.encodings:
-                raise UnsupportedOperation(
-                    f"{who} needs the {enc!r} encoding, which search space {space.name!r} does not offer "
-                    f"(it offers: {', '.join(space.encodings)})"
-                )
-        elif need in ("neighbours", "mutate", "sample"):
-            if not callable(getattr(space, need, None)):
-                raise UnsupportedOperation(f"{who} needs {need} from search space {space.name!r}, which it does not offer")
-        else:
-            raise ValueError(f"unknown requirement {need!r}")

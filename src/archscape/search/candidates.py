@@ -1,4 +1,4 @@
-"""Shared pieces of the search strategies: ranking told results, unseen mutations, candidate pools.
+"""Shared pieces of the search strategies: ranking told results, unseen mutations, random candidates.
 
 Every function takes the optimizer whose generator (``opt.rng_``) and
 'asked' set (``opt.asked_``) it uses, so the strategies stay deterministic
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Iterable
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from archscape.spaces.base import Genotype
@@ -106,20 +105,3 @@ def random_candidates(opt: Optimizer, count: int, exclude: set[Hashable] = froze
                 break
     return list(pool.values())
 
-
-@lru_cache(maxsize=1)
-def _blas_controller():
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-def single_threaded_blas():
-    """A context in which BLAS uses one thread.
-
-    The surrogate models solve problems of a few hundred points, where BLAS
-    threads cost more than they save (a 300x300 Cholesky is 5x slower with
-    two threads on two busy cores), and parallel trials must not
-    oversubscribe the machine.
-    """
-    return _blas_controller().limit(limits=1, user_api="blas")

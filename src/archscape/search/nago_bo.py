@@ -16,7 +16,7 @@ with one length scale per parameter.  On another space it reads the
 every space (and passes the shared conformance suite), but it is meant for
 NAGO.  For one objective the GP models the normal scores of the values
 (ranks through the inverse normal distribution function, as
-:mod:`archscape.search.gp` does, so that failed networks' long tail does not
+the ``gp`` optimizer does, so that failed networks' long tail does not
 dominate), and proposals maximise expected improvement (``ei``) or
 ``mean + ucb_kappa * std`` (``ucb``) over ``num_candidates`` unseen
 neighbours/mutations of the best ``num_parents`` told generators plus
@@ -75,14 +75,14 @@ import numpy as np
 from archscape.errors import ArchscapeError, UnsupportedOperation
 from archscape.params import Interval, InvalidParameter, Is, Options
 from archscape.pareto import nondominated_ranks, pareto_mask
+from archscape.predictors.sklearn_gp import fit_gp, predict
+from archscape.predictors.targets import normal_scores
+from archscape.search.acquisition import expected_improvement
 from archscape.search.base import Optimizer
 from archscape.search.candidates import (
     mutation_candidates,
     random_candidates,
 )
-from archscape.search.gp import expected_improvement, normal_scores
-from archscape.search.sklearn_gp import fit_gp as _fit_gp
-from archscape.search.sklearn_gp import predict as _predict
 from archscape.spaces.base import Genotype
 from archscape.spaces.nago import NagoSpace
 
@@ -390,7 +390,7 @@ class NagoBO(Optimizer):
             best = float(np.max(y))
 
             def single(candidates: list[Genotype]) -> np.ndarray:
-                mean, std = _predict(gp, self._vectors_of(candidates, cache=False))
+                mean, std = predict(gp, self._vectors_of(candidates, cache=False))
                 if self.acquisition == "ucb":
                     return mean + self.ucb_kappa * std
                 return expected_improvement(mean, std, best)
@@ -405,7 +405,7 @@ class NagoBO(Optimizer):
         kappa = self.ucb_kappa if self.acquisition == "ucb" else None
 
         def multi(candidates: list[Genotype]) -> np.ndarray:
-            mean, std = _predict(gp, self._vectors_of(candidates, cache=False))
+            mean, std = predict(gp, self._vectors_of(candidates, cache=False))
             cand_sizes = np.array([self._scaled_size(g) for g in candidates])
             all_sizes = np.concatenate([sizes, cand_sizes])
             size_spread = float(all_sizes.max() - all_sizes.min()) or 1.0
@@ -418,7 +418,7 @@ class NagoBO(Optimizer):
 
     def _fit(self, x: np.ndarray, y: np.ndarray, seed: int) -> Any:
         # Warm start: the marginal likelihood changes little from one ask to the next.
-        gp = _fit_gp(x, y, ard=self._nago, seed=seed, kernel=self._kernel)
+        gp = fit_gp(x, y, ard=self._nago, seed=seed, kernel=self._kernel)
         self._kernel = gp.kernel_
         return gp
 

@@ -38,7 +38,7 @@ repeats, and draws every random number from the optimizer's generator.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -46,6 +46,7 @@ import numpy as np
 from archscape.errors import ArchscapeError, UnsupportedOperation
 from archscape.search.candidates import mutation_candidates, random_candidates
 from archscape.spaces.base import Genotype
+from archscape.spaces.distribution import counts_of, counts_from_ratio, layout_of, sample_architecture
 
 if TYPE_CHECKING:
     from archscape.search.base import Optimizer
@@ -76,21 +77,37 @@ def check_pool(parts: tuple[str, ...], space) -> None:
         raise UnsupportedOperation(f"the 'full' candidate pool scores every architecture, but {space.name} {size}; "
                                    "use random, mutation, neighbours, opdist, evolution or local")
     if "opdist" in parts:
-        from archscape.spaces.distribution import layout_of
-
         layout_of(space)  # raises for spaces without an op distribution
 
 
 class PoolBuilder:
-    """Builds one round's pool for an optimizer (its space, generator and asked set)."""
+    """Builds one round's pool for an optimizer (its space, generator and asked set).
 
-    def __init__(self, opt: Optimizer, parts: tuple[str, ...], size: int, parents: int, steps: int, fixed: bool) -> None:
+    ``size`` is every part's size, or a mapping from part to size.  With
+    ``disjoint``, the parts that draw candidates (``random``, ``mutation``)
+    skip those of the parts before them, so each adds its full size (GP-BO's
+    pool: mutations of the best, then as many further random architectures);
+    otherwise repeats are dropped from the union, and a part may add fewer.
+    """
+
+    def __init__(
+        self,
+        opt: Optimizer,
+        parts: tuple[str, ...],
+        size: int | Mapping[str, int],
+        parents: int,
+        steps: int,
+        fixed: bool,
+        *,
+        disjoint: bool = False,
+    ) -> None:
         self.opt = opt
         self.parts = parts
-        self.size = size
+        self.sizes = dict(size) if isinstance(size, Mapping) else dict.fromkeys(parts, size)
         self.parents = parents
         self.steps = steps
         self.fixed = fixed
+        self.disjoint = disjoint
         self._fixed_pool: list[Genotype] | None = None
 
     def build(self, ranking: list[Genotype], score: Score | None) -> list[Genotype]:
@@ -99,38 +116,38 @@ class PoolBuilder:
         pool: dict[Hashable, Genotype] = {}
         top = ranking[: self.parents]
         for part in self.parts:
-            for g in getattr(self, f"_{part}")(top, score):
+            taken = set(pool) if self.disjoint else frozenset()
+            for g in getattr(self, f"_{part}")(top, score, self.sizes[part], taken):
                 key = space.key(g)
                 if key not in opt.asked_ and key not in pool:
                     pool[key] = g
         return list(pool.values())
 
     # ------------------------------------------------------------ parts
-    def _full(self, top, score) -> list[Genotype]:
+    # Each part: (the best told architectures, the predictor's score, its size, keys to skip).
+    def _full(self, top, score, size, taken) -> list[Genotype]:
         opt = self.opt
         return [g for g in opt.space_.enumerate() if opt.is_new(g)]
 
-    def _random(self, top, score) -> list[Genotype]:
+    def _random(self, top, score, size, taken) -> list[Genotype]:
         if not self.fixed:
-            return random_candidates(self.opt, self.size)
+            return random_candidates(self.opt, size, exclude=taken)
         if self._fixed_pool is None:  # drawn once per trial, then used up as it is evaluated
-            self._fixed_pool = random_candidates(self.opt, self.size)
+            self._fixed_pool = random_candidates(self.opt, size, exclude=taken)
         return [g for g in self._fixed_pool if self.opt.is_new(g)]
 
-    def _mutation(self, top, score) -> list[Genotype]:
-        return mutation_candidates(self.opt, top, self.size) if top else []
+    def _mutation(self, top, score, size, taken) -> list[Genotype]:
+        return mutation_candidates(self.opt, top, size, exclude=taken) if top else []
 
-    def _neighbours(self, top, score) -> list[Genotype]:
+    def _neighbours(self, top, score, size, taken) -> list[Genotype]:
         out: list[Genotype] = []
         for parent in top:
             out += [n for n in self.opt.space_.neighbours(parent) if self.opt.is_new(n)]
-            if len(out) >= self.size:
+            if len(out) >= size:
                 break
-        return out[: self.size]
+        return out[:size]
 
-    def _opdist(self, top, score) -> list[Genotype]:
-        from archscape.spaces.distribution import counts_of, counts_from_ratio, layout_of, sample_architecture
-
+    def _opdist(self, top, score, size, taken) -> list[Genotype]:
         if not top:
             return []
         space, rng = self.opt.space_, self.opt.rng_
@@ -138,12 +155,12 @@ class PoolBuilder:
         counts = np.array([counts_of(space, g) for g in top], dtype=np.float64)
         ratio = counts.mean(axis=0).reshape(len(lay.cells), lay.n_ops)
         out = []
-        for _ in range(self.size):
+        for _ in range(size):
             drawn = [c for cell in ratio for c in counts_from_ratio(cell, lay.slots, method="multinomial", rng=rng)]
             out.append(sample_architecture(space, drawn, rng))
         return out
 
-    def _evolution(self, top, score) -> list[Genotype]:
+    def _evolution(self, top, score, size, taken) -> list[Genotype]:
         if not top or score is None:
             return []
         space, rng, opt = self.opt.space_, self.opt.rng_, self.opt
@@ -151,9 +168,9 @@ class PoolBuilder:
         fitness = list(score(population))
         children: dict[Hashable, Genotype] = {}
         per_generation = max(1, self.steps)
-        while len(children) < self.size:
+        while len(children) < size:
             batch = []
-            for _ in range(min(per_generation, self.size - len(children))):
+            for _ in range(min(per_generation, size - len(children))):
                 picks = rng.choice(len(population), size=min(TOURNAMENT, len(population)), replace=False)
                 parent = population[max(picks.tolist(), key=lambda i: fitness[i])]
                 child = space.canonical(space.mutate(parent, rng))
@@ -169,14 +186,14 @@ class PoolBuilder:
             population, fitness = population[drop:], fitness[drop:]
         return list(children.values())
 
-    def _local(self, top, score) -> list[Genotype]:
+    def _local(self, top, score, size, taken) -> list[Genotype]:
         if not top or score is None:
             return []
         space, opt = self.opt.space_, self.opt
         scored: dict[Hashable, Genotype] = {}
         for start in top:
             current, value = start, float(score([start])[0])
-            while len(scored) < self.size:
+            while len(scored) < size:
                 moves = [n for n in space.neighbours(current) if opt.is_new(n) and space.key(n) not in scored]
                 if not moves:
                     break
@@ -186,9 +203,9 @@ class PoolBuilder:
                 if values[best] <= value:
                     break
                 current, value = moves[best], float(values[best])
-            if len(scored) >= self.size:
+            if len(scored) >= size:
                 break
-        return list(scored.values())[: self.size]
+        return list(scored.values())[: size]
 
 
 __all__ = ["MAX_FULL", "POOLS", "PoolBuilder", "check_pool", "parse_pool"]

@@ -202,3 +202,23 @@ def truncate(vector: np.ndarray, cutoff: int | None) -> np.ndarray:
     if not isinstance(cutoff, (int, np.integer)) or cutoff < 1:
         raise ArchscapeError(f"path cutoff must be a positive int; got {cutoff!r}")
     return vector[: int(cutoff)]
+
+
+def check_space_offers(space: SearchSpace, needs: tuple[str, ...], who: str) -> None:
+    """Raise one clear line when ``space`` lacks what ``who`` (an optimizer, a predictor) needs.
+
+    ``needs`` holds ``"encoding:<name>"``, ``"neighbours"``, ``"mutate"`` or ``"sample"``.
+    """
+    for need in needs:
+        if need.startswith("encoding:"):
+            enc = need.split(":", 1)[1]
+            if enc not in space.encodings:
+                raise UnsupportedOperation(
+                    f"{who} needs the {enc!r} encoding, which search space {space.name!r} does not offer "
+                    f"(it offers: {', '.join(space.encodings)})"
+                )
+        elif need in ("neighbours", "mutate", "sample"):
+            if not callable(getattr(space, need, None)):
+                raise UnsupportedOperation(f"{who} needs {need} from search space {space.name!r}, which it does not offer")
+        else:
+            raise ValueError(f"unknown requirement {need!r}")

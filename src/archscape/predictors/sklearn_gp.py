@@ -1,4 +1,4 @@
-"""A scikit-learn Gaussian process, as the library-backed surrogate of NAGO's BO and of ``gp:backend=sklearn``.
+"""A scikit-learn Gaussian process: the library-backed surrogate of NAGO's BO and of the ``gp`` predictor's ``backend="sklearn"``.
 
 Constant x Matern 5/2 (one length scale, or one per input dimension with
 ``ard``) plus white noise; hyper-parameters by marginal likelihood with
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from archscape.search.candidates import single_threaded_blas
+from archscape.util import single_threaded_blas
 
 #: random restarts of the marginal-likelihood optimisation, besides the start from the given kernel
 GP_RESTARTS = 1
