@@ -42,7 +42,7 @@ class OpDistEvaluator(Evaluator):
         if table.bench.space.name != space.base.name:
             raise ArchscapeError(f"{space.name} searches {space.base.name} cells; {table.bench.name} is a benchmark of "
                                  f"{table.bench.space.name}")
-        if not getattr(table.bench, "covers_space", True):
+        if not table.bench.covers_space:
             raise ArchscapeError(f"{table.bench.name} holds only part of the {space.base.name} space; distributions "
                                  "sample cells that it lacks: use a complete table")
         if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
