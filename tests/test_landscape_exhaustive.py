@@ -332,7 +332,7 @@ def test_nb201_cifar10_figures_against_a_plain_python_local_search(name):
 
     def climb(row):
         while True:
-            nbrs = sorted(bench.row_of(n) for n in space.neighbours(bench._genotype_of(row)))
+            nbrs = sorted(bench.row_of(n) for n in space.neighbours(bench.genotype_of(row)))
             best = max(nbrs, key=lambda r: (values[r], -r))
             if values[best] <= values[row]:
                 return row

@@ -141,7 +141,7 @@ def test_nb101_parameters_match_the_benchmark():
     exact = 0
     rows = range(0, bench.size, 9)
     for r in rows:
-        g = bench._genotype_of(r)
+        g = bench.genotype_of(r)
         params = count_parameters(build_network("nb101", g, num_classes=10)) / 1e6
         expected = bench.query(g).metrics["params"]
         # the benchmark's vertex order decides which vertex gets the extra channel of an uneven
@@ -149,7 +149,7 @@ def test_nb101_parameters_match_the_benchmark():
         assert params == pytest.approx(expected, rel=0.01)
         exact += abs(params - expected) < 1e-6
     assert exact >= 0.8 * len(rows)
-    assert count_parameters(build_network("nb101", bench._genotype_of(0), num_classes=10)) == 4_095_778
+    assert count_parameters(build_network("nb101", bench.genotype_of(0), num_classes=10)) == 4_095_778
 
 
 def test_nb101_channel_split():

@@ -115,7 +115,7 @@ def test_group_figures_match_a_direct_groupby_and_nan_rows_are_left_out():
 
 def test_whole_array_pairs_equal_the_enumerated_swaps_and_changes():
     bench = macro_counts_bench()
-    genotypes = [bench._genotype_of(r) for r in range(bench.size)]
+    genotypes = [bench.genotype_of(r) for r in range(bench.size)]
     fast = _vector_pairs(np.asarray(genotypes), 3)
     slow = _table_pairs(bench, genotypes)
     for k in (0, 2):  # swaps, changes
@@ -221,7 +221,7 @@ def test_macro_table():
 def test_nb101_subset_is_grouped_as_far_as_it_goes():
     bench = load_benchmark("nb101-subset")
     s = analyze_opdist(bench).summary
-    genotypes = [bench._genotype_of(r) for r in range(bench.size)]
+    genotypes = [bench.genotype_of(r) for r in range(bench.size)]
     counts = bench.space.encode_many(genotypes, "opcount")
     groups, sizes = np.unique(counts, axis=0, return_counts=True)
     assert s["n_architectures"] == bench.size and s["n_distributions"] == len(groups)

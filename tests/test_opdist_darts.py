@@ -45,14 +45,14 @@ def fake_data(torch, n_train=96, n_val=48, n_test=0, size=8, classes=3, seed=0):
 
 
 def tiny(**settings):
-    from archscape.opdist.differentiable import SearchConfig
+    from archscape.opdist.darts_config import SearchConfig
 
     base = dict(epochs=2, warmup_epochs=0, batch_size=16, channels=4, cells=1, threads=1, device="cpu")
     return SearchConfig(**{**base, **settings})
 
 
 def searcher(torch, method, data, seed=0, **settings):
-    from archscape.opdist.differentiable import make_searcher
+    from archscape.opdist.darts import make_searcher
 
     torch.manual_seed(seed)
     return make_searcher(method, tiny(**settings).check(method), data, seed)
@@ -82,7 +82,7 @@ def test_the_package_and_the_command_import_without_torch():
         "        if name.split('.')[0] == 'torch':\n"
         "            raise ImportError('no torch here')\n"
         "sys.meta_path.insert(0, NoTorch())\n"
-        "import archscape.cli, archscape.opdist.differentiable, archscape.opdist.cli_darts\n"
+        "import archscape.cli, archscape.opdist.darts, archscape.opdist.cli_darts\n"
         "assert 'torch' not in sys.modules\n"
         "from archscape.cli import main\n"
         "sys.exit(main(['opdist', 'darts', *sys.argv[1:]]))\n"
@@ -273,7 +273,7 @@ def test_gumbel_max_draws_follow_the_ratio(torch):
 
 @pytest.mark.parametrize("method", ["round", "multinomial"])
 def test_the_sampled_cell_has_the_op_counts_of_the_learned_ratio(torch, method):
-    from archscape.opdist.differentiable import _TAG_FINAL
+    from archscape.train.darts_search import TAG_FINAL as _TAG_FINAL
 
     rng = np.random.default_rng(5)
     for trial in range(20):
@@ -294,7 +294,7 @@ def test_the_sampled_cell_has_the_op_counts_of_the_learned_ratio(torch, method):
     ("distribution", {"estimator": "gumbel-st"}), ("distribution", {"estimator": "reinforce"}),
 ])
 def test_the_same_seed_gives_the_same_search(torch, method, settings):
-    from archscape.opdist.differentiable import search
+    from archscape.opdist.darts import search
 
     data = fake_data(torch, n_train=48, n_val=32)
     before = torch.random.get_rng_state()
@@ -309,7 +309,8 @@ def test_the_same_seed_gives_the_same_search(torch, method, settings):
 
 def test_a_search_result_is_scored_by_the_tables(torch):
     from archscape.benchmarks import load_benchmark
-    from archscape.opdist.differentiable import placements, search
+    from archscape.opdist.cell_scores import placements
+    from archscape.opdist.darts import search
 
     r = search("distribution", tiny(), seed=0, data=fake_data(torch))
     for key, name in (("cifar10", "nb201-cifar10"), ("cifar100", "nb201-cifar100"), ("imagenet16", "nb201-imagenet16")):
@@ -324,7 +325,7 @@ def test_a_search_result_is_scored_by_the_tables(torch):
 
 
 def test_placements_are_every_cell_with_the_counts():
-    from archscape.opdist.differentiable import placements
+    from archscape.opdist.cell_scores import placements
 
     cells = placements((1, 2, 0, 3, 0))
     assert len(cells) == math.factorial(6) // (2 * 6) and len(set(cells)) == len(cells)
@@ -334,7 +335,7 @@ def test_placements_are_every_cell_with_the_counts():
 
 # ------------------------------------------------------------------ larger cells
 def test_a_large_cell_network_trains_one_step(torch):
-    from archscape.opdist.differentiable import format_cell, large_cell_ops
+    from archscape.opdist.retrain import format_cell, large_cell_ops
     from archscape.train.supernet import CellNetwork
 
     ratio = (0.1, 0.2, 0.2, 0.4, 0.1)
@@ -357,7 +358,7 @@ def test_a_large_cell_network_trains_one_step(torch):
 
 
 def test_search_with_retraining_and_a_large_cell(torch):
-    from archscape.opdist.differentiable import search
+    from archscape.opdist.darts import search
 
     data = fake_data(torch, n_test=24)
     r = search("darts", tiny(retrain_epochs=1, large_cell_nodes=5, large_cell_epochs=1), seed=0, data=data)
@@ -405,7 +406,8 @@ def test_an_absent_gpu_is_one_line(capsys, torch):
 
 def test_bad_api_settings_are_rejected(torch):
     from archscape.errors import ArchscapeError
-    from archscape.opdist.differentiable import check_seeds, darts_search, search
+    from archscape.opdist.darts import darts_search, search
+    from archscape.opdist.darts_config import check_seeds
 
     with pytest.raises(ArchscapeError, match="unknown search method"):
         search("enas", tiny(), data=fake_data(torch))
@@ -421,7 +423,7 @@ def test_bad_api_settings_are_rejected(torch):
 @needs_mnist
 def test_a_short_search_on_mnist_is_scored_by_the_table(torch):
     from archscape.benchmarks import load_benchmark
-    from archscape.opdist.differentiable import darts_search, distribution_search, load_search_data
+    from archscape.opdist.darts import darts_search, distribution_search, load_search_data
 
     cfg = tiny(epochs=1, train_subset=300, val_subset=100, test_subset=100)
     data = load_search_data(cfg)
@@ -466,9 +468,9 @@ def test_the_command_on_mnist_writes_results_and_trajectories(capsys, torch, tmp
 def test_the_unrolled_gradient_is_the_exact_second_order_gradient(torch, monkeypatch):
     """In float64 with a small finite-difference step, the unrolled gradient equals autograd's exact
     d/d alpha L_val(w - lr * (momentum * buf + dL_train/dw + wd * w), alpha)."""
-    from archscape.opdist import differentiable
+    from archscape.train import darts_search
 
-    monkeypatch.setattr(differentiable, "UNROLL_EPS", 1e-6)
+    monkeypatch.setattr(darts_search, "UNROLL_EPS", 1e-6)
     F = torch.nn.functional
     data = fake_data(torch)
     s = searcher(torch, "darts", data, second_order=True)

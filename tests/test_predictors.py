@@ -305,6 +305,7 @@ class SyntheticDarts(Benchmark):
     def __init__(self) -> None:
         super().__init__()
         self.space = get_space("darts")
+        self.n_queries = 0  # this stand-in counts its own queries
 
     def query(self, arch, *, noise="mean", fidelity=None, rng=None) -> Evaluation:
         g = self.space.as_genotype(arch)

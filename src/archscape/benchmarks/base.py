@@ -96,10 +96,6 @@ class Benchmark(ABC):
     default_fidelity: int | None = None
     description: str = ""
 
-    def __init__(self) -> None:
-        self.n_queries = 0
-        self.simulated_time = 0.0
-
     @abstractmethod
     def query(
         self,
@@ -114,10 +110,6 @@ class Benchmark(ABC):
     def query_many(self, archs: Iterable[Any], **kwargs: Any) -> list[Evaluation]:
         return [self.query(a, **kwargs) for a in archs]
 
-    def reset_counters(self) -> None:
-        self.n_queries = 0
-        self.simulated_time = 0.0
-
     # ------------------------------------------------------------ checking
     def check_fidelity(self, fidelity: Any) -> int | None:
         if fidelity is None:
@@ -131,6 +123,7 @@ class Benchmark(ABC):
         return value
 
     def check_metric(self, metric: str) -> str:
+        """``metric`` if this benchmark reports it, else one line naming the metrics it does."""
         if metric not in self.metrics:
             raise unknown(f"metric of {self.name}", metric, self.metrics)
         return metric

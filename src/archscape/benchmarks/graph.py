@@ -141,7 +141,7 @@ def _tables(dataset: str) -> dict[int, Table]:
 
 
 def load(dataset: str) -> TableBenchmark:
-    """A fresh NAS-Bench-Graph benchmark of ``dataset`` (see :data:`DATASETS`), with zeroed counters."""
+    """A fresh NAS-Bench-Graph benchmark of ``dataset`` (see :data:`DATASETS`)."""
     if dataset not in DATASETS:
         raise unknown("NAS-Bench-Graph data set", dataset, DATASETS)
     sp = space(dataset)

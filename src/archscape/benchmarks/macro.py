@@ -79,7 +79,7 @@ def _tables() -> dict[int, Table]:
 
 
 def load() -> TableBenchmark:
-    """A fresh NAS-Bench-Macro benchmark with zeroed counters."""
+    """A fresh NAS-Bench-Macro benchmark."""
     return TableBenchmark(
         "nas-bench-macro",
         _SPACE,

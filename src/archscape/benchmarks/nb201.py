@@ -123,7 +123,7 @@ def _twelve_epoch_table(dataset: str) -> dict[str, np.ndarray]:
 
 @lru_cache(maxsize=None)
 def _tables(dataset: str) -> dict[int, Table]:
-    # Shared by every benchmark object of the data set; the objects only add counters.
+    # Shared by every benchmark object of the data set (the objects are light views of it).
     full = _full_table(dataset)
     tables = {
         200: Table(
@@ -147,7 +147,7 @@ def _tables(dataset: str) -> dict[int, Table]:
 
 
 def load(dataset: str) -> TableBenchmark:
-    """A fresh NB201 benchmark of ``dataset`` (cifar10, cifar100, imagenet16), with zeroed counters."""
+    """A fresh NB201 benchmark of ``dataset`` (cifar10, cifar100, imagenet16)."""
     if dataset not in DATASETS:
         raise unknown("NAS-Bench-201 data set", dataset, DATASETS)
     tables = _tables(dataset)

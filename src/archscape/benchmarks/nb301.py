@@ -258,8 +258,6 @@ class NB301Benchmark(Benchmark):
         x_cat = np.array([self._codes(genotype)], dtype=np.int32)
         acc, loss, runtime = self._run(x_cat, np.full((1, 1), epoch, dtype=np.float32))[0, :3].tolist()
         metrics = {"val_acc": acc * 100.0, "val_loss": loss, "train_time": runtime}
-        self.n_queries += 1
-        self.simulated_time += runtime
         return Evaluation(genotype, None, metrics, runtime, epoch, None, self._extra)
 
     def _codes(self, genotype) -> list[int]:
@@ -337,8 +335,6 @@ class NB301Benchmark(Benchmark):
         out = self._run(x_cat, np.full((len(x_cat), 1), epoch, dtype=np.float32))
         columns = {"val_acc": out[:, 0].astype(np.float64) * 100.0, "val_loss": out[:, 1].astype(np.float64),
                    "train_time": out[:, 2].astype(np.float64)}
-        self.n_queries += len(x_cat)
-        self.simulated_time += float(columns["train_time"].sum())
         return {m: columns[m] for m in wanted}
 
     def query_many(self, archs: Iterable[Any], **kwargs: Any) -> list[Evaluation]:
@@ -360,7 +356,7 @@ class NB301Benchmark(Benchmark):
 
     # ------------------------------------------------------------ the network
     def predict(self, x_cat: np.ndarray, epochs: np.ndarray) -> np.ndarray:
-        """Raw surrogate outputs ``[n, 4]`` (:data:`OUTPUTS`) for codes ``[n, 34]`` and epochs ``[n]``; no counting."""
+        """Raw surrogate outputs ``[n, 4]`` (:data:`OUTPUTS`) for codes ``[n, 34]`` and epochs ``[n]``."""
         x_cat = np.ascontiguousarray(x_cat, dtype=np.int32)
         epochs = np.asarray(epochs, dtype=np.float32).reshape(-1, 1)
         if x_cat.ndim != 2 or x_cat.shape[1] != N_COLUMNS or len(epochs) != len(x_cat):
@@ -389,7 +385,7 @@ def _array_problem(arr: np.ndarray) -> int | None:
 
 
 def load() -> NB301Benchmark:
-    """A fresh ``nb301`` benchmark with zeroed counters (files and session shared in the process)."""
+    """A fresh ``nb301`` benchmark (files and session shared in the process)."""
     for name in DATA:
         registry.path(name)  # a missing file names its fetch command before anything is opened
     return NB301Benchmark()

@@ -1,7 +1,6 @@
 """Benchmark registry: names -> loaders.
 
-``load_benchmark(name)`` returns a fresh benchmark object (own counters)
-over tables that are loaded once per process.
+``load_benchmark(name)`` returns a fresh benchmark object over tables that are loaded once per process.
 """
 
 from __future__ import annotations

@@ -122,7 +122,7 @@ class TableBenchmark(Benchmark):
         self.description = description
         self.notes = notes
         self._locate = locate or space.index
-        self._genotype_of = genotype_of or space.from_index
+        self._genotype_at = genotype_of or space.from_index
         self._seed_rng = np.random.default_rng(0)
         self._rows_by_genotype: dict | None = None
         self._genotypes: list | None = None
@@ -167,7 +167,7 @@ class TableBenchmark(Benchmark):
             from archscape.spaces.subset import SubsetSpace
 
             self._search_space = SubsetSpace(
-                self.space, [self._genotype_of(r) for r in range(self.size)], name=f"{self.name}-cells"
+                self.space, [self._genotype_at(r) for r in range(self.size)], name=f"{self.name}-cells"
             )
         return self._search_space
 
@@ -178,7 +178,7 @@ class TableBenchmark(Benchmark):
             n = self.size
             lookup = {}
             if n <= FAST_LOOKUP_MAX_ROWS:
-                self._genotypes = [self._genotype_of(r) for r in range(n)]
+                self._genotypes = [self._genotype_at(r) for r in range(n)]
                 lookup = {g: r for r, g in enumerate(self._genotypes)}
             self._rows_by_genotype = lookup
         return lookup
@@ -210,10 +210,8 @@ class TableBenchmark(Benchmark):
             values = table.seed_rows(seed)[row]
         metrics = dict(zip(table.metric_names, values))
         cost = metrics[table.cost] if table.cost else 0.0
-        self.n_queries += 1
-        self.simulated_time += cost
         if genotype is None:
-            genotype = self._genotypes[row] if self._genotypes is not None else self._genotype_of(row)
+            genotype = self._genotypes[row] if self._genotypes is not None else self._genotype_at(row)
         return Evaluation(genotype, row, metrics, cost, fidelity or self.default_fidelity, seed)
 
     # ------------------------------------------------------------ batched
@@ -235,7 +233,8 @@ class TableBenchmark(Benchmark):
         Draws seeds exactly as the same sequence of single queries would with
         the same generator, so batched and one-by-one runs agree.
         """
-        table = self.tables[self.check_fidelity(fidelity)]
+        fidelity = self.check_fidelity(fidelity)
+        table = self.tables[fidelity]
         rows = np.asarray(rows, dtype=np.int64)
         if rows.size and (rows.min() < 0 or rows.max() >= table.n_rows):
             raise ArchscapeError(f"row out of range for {self.name}; accepted: 0..{table.n_rows - 1}")
@@ -248,19 +247,24 @@ class TableBenchmark(Benchmark):
             if rows.size and noise >= table.n_seeds[rows].min():
                 raise ArchscapeError(f"seed {noise} was not recorded for every requested row of {self.name}")
             seeds = np.full(rows.shape, noise, dtype=np.int64)
-        wanted = table.metric_names if metrics is None else [self._metric_in(table, m) for m in metrics]
+        wanted = table.metric_names if metrics is None else [self.check_metric(m, fidelity) for m in metrics]
         out = {m: table.column(m, rows, seeds) for m in wanted}
-        self.n_queries += int(rows.size)
-        if table.cost:
-            self.simulated_time += float(np.sum(out[table.cost] if table.cost in out else table.column(table.cost, rows, seeds)))
         if seeds is not None:
             out["seed"] = seeds
         return out
 
-    def _metric_in(self, table: Table, metric: str) -> str:
+    def check_metric(self, metric: str, fidelity: int | None = None) -> str:
+        """``metric`` if recorded at ``fidelity`` (default: at any fidelity), else one line naming those that are."""
+        if fidelity is None:
+            return super().check_metric(metric)
+        table = self.tables[self.check_fidelity(fidelity)]
         if metric not in table.values:
             raise unknown(f"metric of {self.name} at this fidelity", metric, table.metric_names)
         return metric
+
+    def genotype_of(self, row: int) -> Genotype:
+        """The architecture of table row ``row``."""
+        return self._genotype_at(row)
 
     # ------------------------------------------------------------ whole table
     @property
@@ -276,9 +280,10 @@ class TableBenchmark(Benchmark):
         return ", ".join(dict.fromkeys(parts))
 
     def values(self, metric: str | None = None, *, noise: Noise = "mean", fidelity: int | None = None) -> np.ndarray:
-        """The whole column of ``metric`` (default: the objective) by row, without counting queries."""
-        table = self.tables[self.check_fidelity(fidelity)]
-        metric = self._metric_in(table, metric or self.objective)
+        """The whole column of ``metric`` (default: the objective) by row."""
+        fidelity = self.check_fidelity(fidelity)
+        table = self.tables[fidelity]
+        metric = self.check_metric(metric or self.objective, fidelity)
         noise = check_noise(noise)
         if noise == "mean":
             return table.means[metric].copy()
@@ -295,7 +300,7 @@ class TableBenchmark(Benchmark):
         """The best architecture by ``metric`` (maximised) and its value."""
         col = self.values(metric, noise=noise, fidelity=fidelity)
         row = int(np.nanargmax(col))
-        return self._genotype_of(row), float(col[row])
+        return self._genotype_at(row), float(col[row])
 
     def to_frame(self, *, noise: Noise = "mean", fidelity: int | None = None):
         """The whole table as a pandas DataFrame, one row per architecture.
@@ -308,7 +313,7 @@ class TableBenchmark(Benchmark):
         table = self.tables[self.check_fidelity(fidelity)]
         data: dict[str, Any] = {
             "index": np.arange(table.n_rows),
-            "arch": [self.space.format(self._genotype_of(r)) for r in range(table.n_rows)],
+            "arch": [self.space.format(self._genotype_at(r)) for r in range(table.n_rows)],
             "n_seeds": table.n_seeds,
         }
         if noise == "all":

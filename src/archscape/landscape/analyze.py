@@ -82,7 +82,7 @@ def parse_noise(noise: Any) -> Noise:
 def noise_modes(bench: TableBenchmark, metric: str | None = None, fidelity: int | None = None) -> list[Noise]:
     """``"mean"`` then each recorded seed of ``metric`` (only the mean for a seed-independent metric)."""
     table = bench.tables[bench.check_fidelity(fidelity)]
-    metric = bench._metric_in(table, metric or bench.objective)
+    metric = bench.check_metric(metric or bench.objective, bench.check_fidelity(fidelity))
     n = table.values[metric].shape[1]
     return ["mean", *range(n)] if n > 1 else ["mean"]
 
@@ -180,7 +180,7 @@ def landscape_analysis(
     }
 
     def arch_of(row: int) -> str:
-        return space.format(bench._genotype_of(int(row)))
+        return space.format(bench.genotype_of(int(row)))
 
     return analyze_finite(land, seed=seed, arch_of=arch_of, label=noise_label(noise), header=header, **options)
 

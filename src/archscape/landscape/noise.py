@@ -142,7 +142,7 @@ def noise_analysis(
         raise NoiseUnavailable(f"{bench.name} is not a table; noise analysis needs recorded seeds")
     fidelity = bench.check_fidelity(fidelity)
     table = bench.tables[fidelity]
-    metric = bench._metric_in(table, metric or bench.objective)
+    metric = bench.check_metric(metric or bench.objective, fidelity)
     seeds = np.asarray(table.values[metric], dtype=np.float64)
     n_seeds = np.isfinite(seeds).sum(axis=1)
     if seeds.shape[1] < 2 or not (n_seeds >= 2).any():

@@ -54,7 +54,7 @@ def _build_neighbour_rows(bench: TableBenchmark) -> np.ndarray:
     rows: list[list[int]] = []
     for r in range(bench.size):
         nbrs = []
-        for n in space.neighbours(bench._genotype_of(r)):
+        for n in space.neighbours(bench.genotype_of(r)):
             try:
                 nbrs.append(bench.row_of(n))
             except NotInTable:
@@ -78,7 +78,7 @@ def finite_landscape(
     if bench.search_space().size is None:
         raise ArchscapeError(f"{bench.name} is not enumerable; exhaustive analysis needs a finite table")
     table = bench.tables[bench.check_fidelity(fidelity)]
-    metric = bench._metric_in(table, metric or bench.objective)
+    metric = bench.check_metric(metric or bench.objective, bench.check_fidelity(fidelity))
     if noise == "seed":
         raise ArchscapeError("a landscape needs noise 'mean' or a seed number, not 'seed'")
     if isinstance(noise, int) and noise >= table.max_seeds:

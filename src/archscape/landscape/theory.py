@@ -564,7 +564,7 @@ def theory_analysis(
         sim_queries=sim_queries,
         simulation={"optimizer": "local", "num_init": 1, "improvement": improvement, "seed": seed,
                     "stop": "first local optimum"},
-        optimum=(space.format(bench._genotype_of(best)), float(raw[best])),
+        optimum=(space.format(bench.genotype_of(best)), float(raw[best])),
     )
 
 

@@ -418,7 +418,7 @@ def _exhaustive(bench: TableBenchmark, metric: str, noise: Noise, fidelity: int 
     n = bench.size
     rows = np.arange(n)
     values = _table_values(bench, rows, metric, noise, fidelity, rng)
-    genotypes = [bench._genotype_of(r) for r in range(n)]
+    genotypes = [bench.genotype_of(r) for r in range(n)]
     counts = space.encode_many(genotypes, "opcount").astype(np.int64)
     pairs = None
     if bench.covers_space and hasattr(space, "n_positions"):  # a complete vector table: whole-array pairs

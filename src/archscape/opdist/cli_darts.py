@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from archscape.errors import ArchscapeError
-from archscape.opdist.differentiable import ESTIMATORS, SearchConfig
+from archscape.opdist.darts_config import ESTIMATORS, SearchConfig
 
 _D = SearchConfig()  # the API's defaults are the command's
 
@@ -60,7 +60,8 @@ def darts_cmd(method, dataset, train_subset, val_subset, test_subset, epochs, wa
               channels, cells, lr, arch_lr, second_order, estimator, ratio_method, retrain_epochs, large_cell_nodes,
               large_cell_epochs, device, threads, as_json, out) -> None:
     """Differentiable search on the NB201 cell: DARTS, or DARTS over an operation distribution."""
-    from archscape.opdist.differentiable import check_seeds, load_search_data, run_seeds
+    from archscape.opdist.darts import load_search_data, run_seeds
+    from archscape.opdist.darts_config import check_seeds
 
     if estimator is not None and method != "distribution":
         raise ArchscapeError(f"--estimator is for --method distribution; got --method {method}")
@@ -188,7 +189,7 @@ def _clean(obj):
 
 
 def _payload(method: str, cfg, data, results) -> dict[str, Any]:
-    from archscape.opdist.differentiable import summarize
+    from archscape.opdist.seed_summary import summarize
 
     return _clean({"method": method, "data": data.summary(), "data_info": data.info,
                    "runs": [r.to_dict() for r in results], "summary": summarize(results)})

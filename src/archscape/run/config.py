@@ -18,6 +18,7 @@ from typing import Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from archscape.data.datasets import canonical_name
 from archscape.errors import ArchscapeError
 
 
@@ -76,8 +77,6 @@ class TrainSettings(BaseModel):
     @field_validator("dataset")
     @classmethod
     def _dataset(cls, v: str) -> str:
-        from archscape.train.datasets import canonical_name  # torch-free module level
-
         try:
             return canonical_name(v)
         except ArchscapeError as exc:

@@ -10,32 +10,30 @@ drawing one number per replayed evaluation.
 
 from __future__ import annotations
 
-import math
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from archscape.benchmarks.base import Benchmark, check_noise
+from archscape.benchmarks.registry import load_benchmark
 from archscape.benchmarks.table import TableBenchmark
 from archscape.errors import ArchscapeError
+from archscape.run.config import RunConfig
+from archscape.run.evaluator import EVALUATORS, Evaluator, Outcome
 from archscape.spaces.base import Genotype, SearchSpace
 
 
-class Outcome(NamedTuple):
-    """What one evaluation produced (the runner adds times and numbering)."""
-
-    row: int | None
-    objective: float  # nan when failed
-    report: float | None
-    metrics: dict[str, Any]
-    cost: float
-    noise_seed: int | None
-    fidelity: int | None
-    status: str = "ok"
-    error: str | None = None
+def benchmark_of(config: RunConfig) -> Benchmark:
+    """The benchmark of a study that queries one, checked against the study's space."""
+    bench = load_benchmark(config.benchmark)
+    if config.space is not None and config.space != bench.space.name:
+        raise ArchscapeError(f"{config.benchmark} is a benchmark of the {bench.space.name} space, not {config.space}; "
+                             "drop --space, or train with --evaluator train")
+    return bench
 
 
-class TableEvaluator:
+class TableEvaluator(Evaluator):
     """Evaluates architectures on a tabular benchmark."""
 
     def __init__(
@@ -51,8 +49,8 @@ class TableEvaluator:
         self.noise = check_noise(noise)
         self.fidelity = bench.check_fidelity(fidelity)
         table = bench.tables[self.fidelity]
-        self.objective = bench._metric_in(table, objective or bench.objective)
-        self.report_metric = bench._metric_in(table, report_metric or bench.report_metric or self.objective)
+        self.objective = bench.check_metric(objective or bench.objective, self.fidelity)
+        self.report_metric = bench.check_metric(report_metric or bench.report_metric or self.objective, self.fidelity)
         # The report column is read once; a report never pays for a query.
         self.report_values = bench.values(self.report_metric, noise="mean", fidelity=self.fidelity)
         self._n_seeds = table.n_seeds.tolist()
@@ -64,6 +62,17 @@ class TableEvaluator:
                     f"accepted: 0..{int(table.n_seeds.min()) - 1}, mean or seed"
                 )
 
+    @classmethod
+    def from_config(cls, config: RunConfig) -> TableEvaluator:
+        bench = benchmark_of(config)
+        if not isinstance(bench, TableBenchmark):
+            raise ArchscapeError(f"{bench.name} is not a table; it is answered by the query evaluator")
+        return cls(bench, noise=config.noise, fidelity=config.fidelity, report_metric=config.report_metric)
+
+    @classmethod
+    def example(cls, workdir: Path) -> TableEvaluator:
+        return cls(load_benchmark("nb201-cifar10"), noise="seed", fidelity=12)
+
     @property
     def space(self) -> SearchSpace:
         return self.bench.search_space()
@@ -71,7 +80,7 @@ class TableEvaluator:
     def optimum(self) -> tuple[str, float]:
         """Best architecture by the report metric and its value (for regret)."""
         row = int(np.nanargmax(self.report_values))
-        return self.bench.space.format(self.bench._genotype_of(row)), float(self.report_values[row])
+        return self.bench.space.format(self.bench.genotype_of(row)), float(self.report_values[row])
 
     def evaluate(self, genotype: Genotype, u: float, fidelity: int | None = None) -> Outcome:
         """Query ``genotype``; ``fidelity`` (an optimizer's request) overrides the study's."""
@@ -79,7 +88,7 @@ class TableEvaluator:
         try:
             row = self.bench.row_of(genotype)
         except ArchscapeError as exc:
-            return Outcome(None, math.nan, None, {}, 0.0, None, fidelity, "failed", str(exc))
+            return Outcome.failure(str(exc), fidelity)
         if self.noise == "seed":
             n_seeds = self._n_seeds[row] if fidelity == self.fidelity else int(self.bench.tables[fidelity].n_seeds[row])
             seed: Any = int(u * n_seeds)
@@ -93,7 +102,7 @@ class TableEvaluator:
         )
 
 
-class QueryEvaluator:
+class QueryEvaluator(Evaluator):
     """Evaluates architectures on a benchmark that is not a table (e.g. the ``nb301`` surrogate).
 
     Such a benchmark answers any architecture of its space by ``query``; it
@@ -127,15 +136,18 @@ class QueryEvaluator:
             if metric not in probe.metrics:
                 raise ArchscapeError(f"{bench.name} does not report {metric!r} at fidelity {self.fidelity}; "
                                      f"it reports {', '.join(probe.metrics)}")
-        bench.reset_counters()
+
+    @classmethod
+    def from_config(cls, config: RunConfig) -> QueryEvaluator:
+        return cls(benchmark_of(config), noise=config.noise, fidelity=config.fidelity, report_metric=config.report_metric)
+
+    @classmethod
+    def example(cls, workdir: Path) -> QueryEvaluator:
+        return cls(load_benchmark("nb301"), noise="mean", fidelity=12)
 
     @property
     def space(self) -> SearchSpace:
         return self.bench.space
-
-    def optimum(self) -> tuple[None, float]:
-        """Unknown: no architecture, and 100 % as the value regret is measured from."""
-        return None, 100.0
 
     def evaluate(self, genotype: Genotype, u: float, fidelity: int | None = None) -> Outcome:
         """Query ``genotype``; ``fidelity`` (an optimizer's request) overrides the study's."""
@@ -144,34 +156,27 @@ class QueryEvaluator:
         try:
             ev = self.bench.query(genotype, noise=self.noise, fidelity=fidelity, rng=rng)
         except ArchscapeError as exc:
-            return Outcome(None, math.nan, None, {}, 0.0, None, fidelity, "failed", str(exc))
+            return Outcome.failure(str(exc), fidelity)
         if self.noise == "mean" and fidelity == self.fidelity:
             report = ev.metrics[self.report_metric]
-        else:  # the report value is denoised and at the study's fidelity; it is not charged as a query
-            n, spent = self.bench.n_queries, self.bench.simulated_time
+        else:  # the report value is denoised and at the study's fidelity; its cost is not charged
             report = self.bench.query(genotype, noise="mean", fidelity=self.fidelity).metrics[self.report_metric]
-            self.bench.n_queries, self.bench.simulated_time = n, spent
         return Outcome(ev.index, ev.metrics[self.objective], float(report), dict(ev.metrics), ev.cost, ev.seed,
                        ev.fidelity)
 
 
-def make_evaluator(bench: Benchmark | None = None, *, kind: str = "table", **settings: Any):
-    """The evaluator of a study.
+def make_evaluator(bench: Benchmark | None = None, *, kind: str = "table", **settings: Any) -> Evaluator:
+    """An evaluator by hand (a study's own is built from its config by :func:`~archscape.run.evaluator.build_evaluator`).
 
     ``kind="table"``: queries the benchmark ``bench`` (a table:
     :class:`TableEvaluator`; any other benchmark, such as a surrogate:
-    :class:`QueryEvaluator`);
-    ``kind="train"``: trains every architecture
-    (:class:`archscape.train.evaluator.TrainEvaluator`; settings ``space``,
-    ``settings`` (the ``train`` mapping), ``noise``, ``report_metric``;
-    needs the ``train`` extra).
+    :class:`QueryEvaluator`); any other ``kind`` is a registered evaluator
+    (:data:`~archscape.run.evaluator.EVALUATORS`) called with ``settings``,
+    e.g. ``kind="train"`` with ``space``, ``settings`` (the ``train``
+    mapping), ``noise``, ``report_metric`` (needs the ``train`` extra).
     """
-    if kind == "train":
-        from archscape.train.evaluator import TrainEvaluator
-
-        return TrainEvaluator(**settings)
     if kind != "table":
-        raise ArchscapeError(f"unknown evaluator {kind!r}; accepted: table, train")
+        return EVALUATORS.make(kind, **settings)
     if isinstance(bench, TableBenchmark):
         return TableEvaluator(bench, **settings)
     if isinstance(bench, Benchmark):  # answered by query (a surrogate), not looked up in a table

@@ -27,7 +27,7 @@ from typing import Any, Literal, Protocol
 from archscape.errors import ArchscapeError
 from archscape.run import EXECUTORS
 from archscape.run.config import RunConfig
-from archscape.run.evaluators import Outcome
+from archscape.run.evaluator import Outcome
 from archscape.run.store import EvaluationRecord
 from archscape.run.trial import Request, TrialDriver, TrialTask, evaluate_request, evaluator_for, run_trial
 
@@ -263,4 +263,4 @@ def _ray_outcome(ray, ref, request: Request, retries: int) -> Outcome:
         raise ArchscapeError(f"an evaluation failed on Ray: {type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}") from None
     except ray.exceptions.RayError as exc:
         reason = f"the Ray worker died {retries + 1} times ({type(exc).__name__})"
-        return Outcome(None, float("nan"), None, {}, 0.0, None, request.fidelity, "failed", reason)
+        return Outcome.failure(reason, request.fidelity)

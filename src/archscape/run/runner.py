@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from archscape.run.config import RunConfig
-from archscape.run.evaluators import TableEvaluator
+from archscape.run.evaluator import Evaluator
 from archscape.run.executors import ExecutorSettings, executor_settings, run_tasks
 from archscape.run.store import EvaluationRecord, Store, StoreError
 from archscape.run.trial import TrialTask, evaluator_for
@@ -42,7 +42,7 @@ class StudyResult:
 
 
 # ------------------------------------------------------------------ validation
-def validate(config: RunConfig) -> TableEvaluator:
+def validate(config: RunConfig) -> Evaluator:
     """Check everything a run needs before anything is written; returns the evaluator."""
     evaluator = evaluator_for(config)
     for spec in config.labelled():
@@ -51,7 +51,7 @@ def validate(config: RunConfig) -> TableEvaluator:
 
 
 # ------------------------------------------------------------------ study
-def open_study(config: RunConfig, store_path: str | Path, evaluator: TableEvaluator) -> tuple[Store, int]:
+def open_study(config: RunConfig, store_path: str | Path, evaluator: Evaluator) -> tuple[Store, int]:
     """Create the study in the store, or re-open it if its settings are the same."""
     from archscape import __version__
 
@@ -71,8 +71,8 @@ def open_study(config: RunConfig, store_path: str | Path, evaluator: TableEvalua
         }
         name = config.name or Path(store_path).stem
         # what the study ran on: the benchmark, or e.g. "train:nago/fashion-mnist"
-        label = getattr(evaluator, "name", None) if config.evaluator == "train" else None
-        return store, store.create_study(name, label or config.benchmark, config.identity(), fingerprint, info, __version__)
+        label = evaluator.label or config.benchmark
+        return store, store.create_study(name, label, config.identity(), fingerprint, info, __version__)
     study = studies[0]
     if study.fingerprint != fingerprint:
         store.close()
@@ -143,8 +143,8 @@ def run_study(
         total = sum(config.budget - len(t.done) for t in tasks)
         with _Progress(progress, total, len(tasks), config) as bar:
             in_process = executor.kind == "serial" or (executor.kind == "process" and (executor.workers == 1 or len(tasks) <= 1))
-            if hasattr(evaluator, "attach_progress"):  # epoch bars of in-process training under the study's bar
-                evaluator.attach_progress(bar.rich if in_process else None)
+            # e.g. epoch bars of in-process training under the study's bar
+            evaluator.attach_progress(bar.rich if in_process else None)
             run_tasks(config, tasks, _Writer(store, commit_every, bar), executor)
         n_eval = sum(t.n_evaluations for t in store.trials(study_id))
         n_trials = len(store.trials(study_id))

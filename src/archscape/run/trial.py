@@ -3,7 +3,7 @@
 A :class:`TrialDriver` owns one trial's optimizer and noise generator.  It
 hands out one :class:`Request` at a time (the architecture, the uniform
 number ``u`` of the noise stream and the fidelity the optimizer asks for),
-and turns the evaluator's :class:`~archscape.run.evaluators.Outcome` of that
+and turns the evaluator's :class:`~archscape.run.evaluator.Outcome` of that
 request into the stored record, telling the optimizer.  Where the evaluation
 runs (this process, a worker process, a Ray cluster) is the executor's
 business; an evaluation depends on ``(genotype, u, fidelity)`` and the
@@ -25,10 +25,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from archscape.benchmarks import load_benchmark
 from archscape.errors import ArchscapeError
 from archscape.run.config import RunConfig
-from archscape.run.evaluators import Outcome, TableEvaluator, make_evaluator
+from archscape.run.evaluator import Evaluator, Outcome, build_evaluator
 from archscape.run.seeding import trial_generators
 from archscape.run.store import EvaluationRecord, StoreError
 from archscape.search import SearchExhausted, make_optimizer
@@ -59,32 +58,17 @@ class Request:
 
 # ------------------------------------------------------------------ evaluators
 @lru_cache(maxsize=8)
-def _evaluator(config_json: str) -> TableEvaluator:
+def _evaluator(config_json: str) -> Evaluator:
     # One evaluator per process and study: workers rebuild it from the config.
-    config = RunConfig.model_validate_json(config_json)
-    if config.evaluator == "train":
-        space = config.space or load_benchmark(config.benchmark).space.name
-        return make_evaluator(kind="train", space=space, settings=config.train, noise=config.noise,
-                              report_metric=config.report_metric)
-    bench = load_benchmark(config.benchmark)
-    if config.space is not None and config.space.endswith("-opdist"):  # search distributions, query their cells
-        from archscape.opdist.evaluator import OpDistEvaluator
-        from archscape.spaces import get_space
-
-        table = make_evaluator(bench, noise=config.noise, fidelity=config.fidelity, report_metric=config.report_metric)
-        return OpDistEvaluator(table, get_space(config.space), config.opdist_samples or 1)
-    if config.space is not None and config.space != bench.space.name:
-        raise ArchscapeError(f"{config.benchmark} is a benchmark of the {bench.space.name} space, not {config.space}; "
-                             "drop --space, or train with --evaluator train")
-    return make_evaluator(bench, noise=config.noise, fidelity=config.fidelity, report_metric=config.report_metric)
+    return build_evaluator(RunConfig.model_validate_json(config_json))
 
 
-def evaluator_for(config: RunConfig) -> TableEvaluator:
-    """The study's evaluator, built once per process."""
+def evaluator_for(config: RunConfig) -> Evaluator:
+    """The study's evaluator (found in the evaluator registry), built once per process."""
     return _evaluator(config.model_dump_json())
 
 
-def evaluate_request(evaluator: Any, request: Request) -> Outcome:
+def evaluate_request(evaluator: Evaluator, request: Request) -> Outcome:
     """Run one request on an evaluator (the same call in every executor)."""
     if request.fidelity is None:
         return evaluator.evaluate(request.genotype, request.u)

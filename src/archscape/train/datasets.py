@@ -60,25 +60,9 @@ from typing import Any
 
 import numpy as np
 
-from archscape.errors import ArchscapeError, DataError, unknown
+from archscape.data.datasets import canonical_name
+from archscape.errors import ArchscapeError, DataError
 
-#: canonical name -> what it is
-DATASETS = {
-    "mnist": "MNIST handwritten digits, 28x28 grey, 10 classes (60,000 train / 10,000 test)",
-    "fashion-mnist": "Fashion-MNIST clothing, 28x28 grey, 10 classes (60,000 train / 10,000 test)",
-    "cifar10": "CIFAR-10, 32x32 RGB, 10 classes (50,000 train / 10,000 test)",
-    "cifar100": "CIFAR-100, 32x32 RGB, 100 fine classes (50,000 train / 10,000 test)",
-    "imagefolder": "a folder of images, one sub-folder per class (root=...)",
-}
-_ALIASES = {
-    "fashion": "fashion-mnist",
-    "fmnist": "fashion-mnist",
-    "fashionmnist": "fashion-mnist",
-    "cifar-10": "cifar10",
-    "cifar-100": "cifar100",
-    "image-folder": "imagefolder",
-    "folder": "imagefolder",
-}
 #: where the Debian package dataset-fashion-mnist installs the official files
 FASHION_MNIST_DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 #: data sets augmented by default
@@ -94,15 +78,6 @@ _CLASSES = {
     "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
 }
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
-
-
-def canonical_name(name: str) -> str:
-    """``"Fashion_MNIST"`` -> ``"fashion-mnist"``; raises :class:`UnknownName` for others."""
-    key = str(name).strip().lower().replace("_", "-")
-    key = _ALIASES.get(key, _ALIASES.get(key.replace("-", ""), key))
-    if key not in DATASETS:
-        raise unknown("data set for training", name, DATASETS)
-    return key
 
 
 # ------------------------------------------------------------------ containers
@@ -183,6 +158,22 @@ def _torch():
     return require_torch()
 
 
+def toy_dataset(n_train: int = 200, n_val: int = 50, n_test: int = 50, *, size: int = 8, classes: int = 3,
+                seed: int = 0) -> DatasetSplits:
+    """A tiny learnable data set made in memory (for tests and examples): grey ``size`` x ``size`` images whose
+    mean brightness is set by the class, plus uniform noise; the same ``seed`` gives the same images."""
+    torch = _torch()
+    g = torch.Generator().manual_seed(seed)
+
+    def split(n: int) -> Split:
+        y = torch.randint(0, classes, (n,), generator=g)
+        x = (y.view(n, 1, 1, 1).float() * 80 + torch.rand(n, 1, size, size, generator=g) * 60).clamp(0, 255)
+        return Split(y, x.to(torch.uint8))
+
+    return DatasetSplits("toy", split(n_train), split(n_val), split(n_test), classes, (1, size, size), (0.4,), (0.3,),
+                         False, tuple(str(c) for c in range(classes)))
+
+
 # ------------------------------------------------------------------ entry point
 def load_dataset(
     name: str,
@@ -198,7 +189,7 @@ def load_dataset(
     test_fraction: float = 0.2,
     max_memory: int | None = None,
 ) -> DatasetSplits:
-    """Load ``name`` (see :data:`DATASETS`) into train/val/test splits.
+    """Load ``name`` (see :data:`archscape.data.datasets.DATASETS`) into train/val/test splits.
 
     ``val_fraction`` of the train split (stratified, seeded by ``seed``)
     becomes the validation split (0 keeps none); the ``*_subset`` arguments

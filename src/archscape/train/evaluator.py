@@ -1,6 +1,7 @@
 """The ``train`` evaluator: an architecture's value is what real training gives it.
 
-It speaks the runner's one result schema (:class:`~archscape.run.evaluators.Outcome`),
+It implements the runner's :class:`~archscape.run.evaluator.Evaluator` and its one result schema
+(:class:`~archscape.run.evaluator.Outcome`),
 so every optimizer runs unchanged against a table or against training:
 
 * ``objective``: validation accuracy (%) after the last epoch; ``report``:
@@ -23,14 +24,16 @@ the search goes on.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping
 from functools import cached_property, partial
+from pathlib import Path
 from typing import Any
 
+from archscape.benchmarks.registry import load_benchmark
 from archscape.errors import ArchscapeError
-from archscape.run.evaluators import Outcome
+from archscape.run.config import RunConfig
+from archscape.run.evaluator import Evaluator, Outcome
 from archscape.spaces import get_space
 from archscape.spaces.base import Genotype, SearchSpace
 from archscape.train import require_torch
@@ -42,10 +45,11 @@ DATA_KEYS = ("dataset", "root", "val_fraction", "split_seed", "train_subset", "v
 RUNTIME_KEYS = ("device", "num_workers")
 
 
-class TrainEvaluator:
+class TrainEvaluator(Evaluator):
     """Evaluates architectures of ``space`` by training them on a data set."""
 
     objective = "val_acc"
+    measured = frozenset({"cost", "train_time", "eval_time", "images_per_s"})
 
     def __init__(
         self,
@@ -91,16 +95,26 @@ class TrainEvaluator:
         self.report_metric = report_metric or metrics[-1]
         if self.report_metric not in metrics:
             raise ArchscapeError(f"unknown report metric {self.report_metric!r} for training; accepted: {', '.join(metrics)}")
-        self.name = f"train:{self.space_name}/{self.data.name}"
+        #: what the study ran on, e.g. ``train:nago/fashion-mnist`` (stored as its benchmark label)
+        self.name = self.label = f"train:{self.space_name}/{self.data.name}"
 
-    # ------------------------------------------------------------ evaluator protocol
+    @classmethod
+    def from_config(cls, config: RunConfig) -> TrainEvaluator:
+        space = config.space or load_benchmark(config.benchmark).space.name
+        return cls(space, config.train, noise=config.noise, report_metric=config.report_metric)
+
+    @classmethod
+    def example(cls, workdir: Path) -> TrainEvaluator:
+        """NB201 networks 4 channels wide, one cell a stage, trained for one epoch on 200 tiny grey images."""
+        require_torch()
+        from archscape.train.datasets import toy_dataset
+
+        return cls("nb201", {"epochs": 1, "batch_size": 50, "network": {"C": 4, "N": 1}}, data=toy_dataset())
+
+    # ------------------------------------------------------------ the evaluator interface
     @cached_property
     def space(self) -> SearchSpace:
         return get_space(self.space_name)
-
-    def optimum(self) -> tuple[str | None, float]:
-        """Unknown for real training: no architecture, and 100 % as the value regret is measured from."""
-        return None, 100.0
 
     def seed_of(self, u: float) -> int:
         """The training seed of an evaluation whose noise number is ``u``."""
@@ -123,11 +137,11 @@ class TrainEvaluator:
             result = self.trainer.fit(partial(self.build, genotype), self.data, seed=seed, epochs=epochs)
         except TrainingFailed as exc:
             metrics = {"curve": list(exc.curve), "failed_epoch": exc.epoch, "train_time": exc.train_time}
-            return Outcome(None, math.nan, None, metrics, exc.train_time, seed, epochs, "failed", exc.reason)
+            return Outcome.failure(exc.reason, epochs, cost=exc.train_time, metrics=metrics, noise_seed=seed)
         except Exception as exc:  # a crash of one network must not stop the search
             _release_memory()
             elapsed = time.perf_counter() - start
-            return Outcome(None, math.nan, None, {}, elapsed, seed, epochs, "failed", _one_line(exc))
+            return Outcome.failure(_one_line(exc), epochs, cost=elapsed, noise_seed=seed)
         metrics = result.metrics()
         return Outcome(None, result.val_acc, metrics[self.report_metric], metrics, result.train_time, seed, epochs)
 
