@@ -260,15 +260,20 @@ def theory_cmd(bench, noise, epsilons, runs, seed, bandwidth, as_json, out) -> N
     noise = check_noise(noise)
     analysis = theory_analysis(table, noise, epsilons or DEFAULT_EPSILONS, runs=runs, seed=seed,
                                bandwidth=bandwidth)
+    _show(analysis, out, as_json, "write_theory_report", _print_theory)
+
+
+def _show(analysis, out: Path | None, as_json: bool, writer: str, print_summary) -> None:
+    """Write the files (``plots_noise.<writer>``) if asked, then print the JSON or the readable summary."""
     summary = analysis.summary()
     if out is not None:
-        from archscape.landscape.plots_noise import write_theory_report
+        from archscape.landscape import plots_noise
 
-        written = write_theory_report(analysis, out)
+        written = getattr(plots_noise, writer)(analysis, out)
     if as_json:
         click.echo(json.dumps(summary, allow_nan=False))
     else:
-        _print_theory(summary)
+        print_summary(summary)
         if out is not None:
             click.echo(f"wrote {len(written)} files to {out}")
 
@@ -308,17 +313,7 @@ def noise_cmd(bench, as_json, out) -> None:
     from archscape.landscape.noise import noise_analysis
 
     analysis = noise_analysis(_load_table(bench))
-    summary = analysis.summary()
-    if out is not None:
-        from archscape.landscape.plots_noise import write_noise_report
-
-        written = write_noise_report(analysis, out)
-    if as_json:
-        click.echo(json.dumps(summary, allow_nan=False))
-    else:
-        _print_noise(summary)
-        if out is not None:
-            click.echo(f"wrote {len(written)} files to {out}")
+    _show(analysis, out, as_json, "write_noise_report", _print_noise)
 
 
 def _print_noise(s: dict) -> None:
