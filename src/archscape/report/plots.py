@@ -16,9 +16,9 @@ Figures are built with the object-oriented API (``matplotlib.figure.Figure``,
 which renders with Agg): no pyplot, no display, no global backend switch, so a
 report works on a headless machine and does not disturb a notebook.  A
 :class:`Palette` fixes each optimizer's colour and line style once for a whole
-report, so the same optimizer looks the same in every figure.  Colours are the
-colour-blind-safe Okabe-Ito set; PDFs embed TrueType fonts (Type 42), which
-publishers accept where they reject Type 3.
+report, so the same optimizer looks the same in every figure.  Colours and rc
+settings are :mod:`archscape.report.style`'s (Okabe-Ito); figures are written
+by :func:`archscape.report.figures.save_figure`.
 """
 
 from __future__ import annotations
