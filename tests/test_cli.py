@@ -128,3 +128,14 @@ def test_python_m_archscape_cli_is_the_console_script():
                           timeout=120)
     assert proc.returncode == 2 and proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1
     assert "theory" in proc.stderr  # the hint names the landscape subcommands
+
+
+def test_data_fetch_all_from_a_folder_without_data_fetches_nothing(capsys, tmp_path, monkeypatch):
+    from archscape.data import registry
+
+    monkeypatch.setenv("ARCHSCAPE_DATA", str(tmp_path / "cache"))
+    (tmp_path / "empty").mkdir()
+    assert registry.fetchable(tmp_path / "empty") == ()
+    assert "nb201-cifar10-200epoch" not in registry.fetchable()  # shipped in a package: never fetched
+    code, out, err = run(capsys, "data", "fetch", "--all", "--from", str(tmp_path / "empty"))
+    assert code == 0 and out == "" and err == ""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -39,19 +38,12 @@ def data_fetch(names: tuple[str, ...], fetch_all: bool, source: str | None, forc
     if not names and not fetch_all:
         raise ArchscapeError("name a data set to fetch, or pass --all; see `archscape data list`")
     if fetch_all:
-        names = tuple(n for n, e in registry.ENTRIES.items() if e.package is None and _fetchable(e, source))
+        names = registry.fetchable(source)
     for name in names:
         registry.entry(name)  # unknown names fail before anything is copied
     for name in names:
         p = registry.fetch(name, source, force=force)
         click.echo(f"{name}: {p}")
-
-
-def _fetchable(entry, source: str | None) -> bool:
-    if source is None:
-        return entry.url is not None and (entry.sha256 is not None or entry.md5 is not None)
-    folder = Path(source)
-    return folder.is_dir() and any(folder.rglob(entry.filename))
 
 
 @data.command("verify")
