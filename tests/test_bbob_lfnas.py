@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from archscape.data import registry
 from archscape.errors import ArchscapeError, DataError, UnknownName
 from archscape.landscape import bbob, lfnas
-from archscape.landscape.cli_ela import bbob_cmd, ela_cmd
+from archscape.cli.landscape import bbob_cmd, ela_cmd
 
 ioh = pytest.importorskip("ioh")
 needs_lfnas = pytest.mark.skipif(

@@ -102,3 +102,40 @@ def test_space_commands(capsys):
     assert code == 0 and len(out.splitlines()) == 3
     code, out, _ = run(capsys, "space", "encode", "nb201", CELL, "--encoding", "opcount")
     assert json.loads(out) == [0.0, 1.0, 1.0, 4.0, 0.0]
+
+
+def test_data_list_and_verify(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("ARCHSCAPE_DATA", str(tmp_path))  # an empty cache: only the package's tables are there
+    code, out, _ = run(capsys, "data", "list")
+    assert code == 0 and out.splitlines()[0] == f"cache: {tmp_path}"
+    assert any(line.split()[:2] == ["nb201-cifar10-200epoch", "package"] for line in out.splitlines())
+    assert any(line.split()[:2] == ["nas-bench-macro", "-"] for line in out.splitlines())
+    code, out, _ = run(capsys, "data", "verify", "nb201-cifar10-200epoch")
+    assert code == 0 and out.split()[:2] == ["nb201-cifar10-200epoch", "ok"]
+    with pytest.raises(SystemExit) as exit_:  # named and missing: status 1
+        main(["data", "verify", "nas-bench-macro"])
+    assert exit_.value.code == 1 and capsys.readouterr().out.split()[:2] == ["nas-bench-macro", "missing"]
+    code, out, err = run(capsys, "data", "verify", "nb999")
+    assert code == 2 and err.startswith("error: unknown data set 'nb999'") and err.count("\n") == 1
+
+
+def test_python_m_archscape_cli_is_the_console_script():
+    proc = subprocess.run([sys.executable, "-m", "archscape.cli", "space", "list"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("nb201") or "nb201 " in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "archscape.cli", "landscape", "nb999"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1
+    assert "theory" in proc.stderr  # the hint names the landscape subcommands
+
+
+def test_data_fetch_all_from_a_folder_without_data_fetches_nothing(capsys, tmp_path, monkeypatch):
+    from archscape.data import registry
+
+    monkeypatch.setenv("ARCHSCAPE_DATA", str(tmp_path / "cache"))
+    (tmp_path / "empty").mkdir()
+    assert registry.fetchable(tmp_path / "empty") == ()
+    assert "nb201-cifar10-200epoch" not in registry.fetchable()  # shipped in a package: never fetched
+    code, out, err = run(capsys, "data", "fetch", "--all", "--from", str(tmp_path / "empty"))
+    assert code == 0 and out == "" and err == ""

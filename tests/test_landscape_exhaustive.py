@@ -21,7 +21,7 @@ from archscape.landscape.analyze import (
     noise_modes,
     parse_noise,
 )
-from archscape.landscape.cli import DefaultCommandGroup
+from archscape.cli.landscape import DefaultCommandGroup
 from archscape.landscape.exhaustive import (
     average_ranks,
     clean,
@@ -32,7 +32,7 @@ from archscape.landscape.exhaustive import (
     snap,
 )
 from archscape.landscape.lon import local_optima_network
-from archscape.landscape.plots import render_index, write_index
+from archscape.report.html import render_page, write_index
 from archscape.landscape.walks import (
     autocorrelation,
     correlation_length,
@@ -277,7 +277,7 @@ def test_lon_two_funnels_and_sampling_is_seeded():
 
 # ------------------------------------------------------------------ html
 def test_index_html_sections(tmp_path):
-    page = render_index([("Basins", "basin_sizes.png", "<table><tr><td>1</td></tr></table>"),
+    page = render_page([("Basins", "basin_sizes.png", "<table><tr><td>1</td></tr></table>"),
                          ("Notes <b>", None, None, "a caption")], title="T & co")
     assert "basin_sizes.png" in page and "<td>1</td>" in page and "Notes &lt;b&gt;" in page and "T &amp; co" in page
     path = write_index(tmp_path, [("One", ["a.png", "b.png"], None)], title="x")

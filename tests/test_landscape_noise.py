@@ -12,7 +12,7 @@ from helpers import cube_bench, needs
 
 import archscape
 import archscape.benchmarks
-from archscape.landscape.cli_theory import noise_cmd
+from archscape.cli.landscape import noise_cmd
 from archscape.landscape.noise import (
     NoiseUnavailable,
     flip_probability,

@@ -15,7 +15,7 @@ from scipy.integrate import quad
 import archscape
 import archscape.benchmarks
 from archscape.errors import ArchscapeError
-from archscape.landscape.cli_theory import theory_cmd
+from archscape.cli.landscape import theory_cmd
 from archscape.landscape.theory import (
     NeighbourModel,
     descend,

@@ -318,12 +318,12 @@ def test_final_table_text(stores):
 
 
 def test_report_failure_leaves_no_half_written_page(stores, tmp_path, monkeypatch):
-    from archscape.report import plots
+    from archscape.report import figures
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(plots, "save_figure", broken)
+    monkeypatch.setattr(figures, "save_figure", broken)
     with pytest.raises(RuntimeError):
         write_report([stores["mean"]], tmp_path / "rep")
     assert list(tmp_path.iterdir()) == []

@@ -437,6 +437,19 @@ class Status:
     detail: str
 
 
+def fetchable(source: str | os.PathLike | None = None) -> tuple[str, ...]:
+    """The entries that ``archscape data fetch --all`` fetches: not shipped in a package, and found in the
+    folder ``source`` (by file name) or, without a source, with a download address and a checksum."""
+    folder = Path(source) if source is not None else None
+
+    def found(e: DataEntry) -> bool:
+        if folder is None:
+            return e.url is not None and (e.sha256 is not None or e.md5 is not None)
+        return folder.is_dir() and any(folder.rglob(e.filename))
+
+    return tuple(n for n, e in ENTRIES.items() if e.package is None and found(e))
+
+
 def verify(name: str) -> Status:
     """Check the local copy of ``name`` against its registry entry."""
     e = entry(name)

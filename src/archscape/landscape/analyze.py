@@ -17,7 +17,8 @@ rows of the table come from the landscape, not from the walks.
 
 from __future__ import annotations
 
-import math
+import importlib
+import importlib.util
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ from archscape.landscape.exhaustive import (
 from archscape.landscape.lon import LocalOptimaNetwork, local_optima_network
 from archscape.landscape.table import FiniteLandscape, finite_landscape
 from archscape.landscape.walks import WalkResult, autocorrelation
+
+#: modules that may add figures to ``archscape landscape BENCH`` (see :func:`landscape_extras`)
+EXTRA_MODULES = ["archscape.landscape.noise"]
 
 #: the accepted spellings of a noise mode for a landscape
 NOISE_HELP = "mean (average over seeds), all (mean and every recorded seed), or a seed number 0, 1, ..."
@@ -229,6 +233,31 @@ def analyze_all_noise(bench: Any, metric: str | None = None, seed: int = 0, **op
     return summary_table({k: a.summary for k, a in landscape_analyses(bench, "all", metric, seed, **options).items()})
 
 
+def landscape_extras(bench: TableBenchmark, **kwargs: Any) -> tuple[dict, list]:
+    """Figures that other landscape modules add to the exhaustive analysis: ``(json_by_key, html_sections)``.
+
+    A module listed in :data:`EXTRA_MODULES` that defines ``landscape_extra(bench, *, metric, fidelity,
+    noise, seed, out_dir)`` returning ``(key, json_dict, html_sections)`` adds its figures to the JSON
+    under ``key`` and its sections to ``index.html``.
+    """
+    data: dict = {}
+    sections: list = []
+    for name in EXTRA_MODULES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            continue
+        hook = getattr(importlib.import_module(name), "landscape_extra", None)
+        if hook is None:
+            continue
+        key, obj, secs = hook(bench, **kwargs)
+        data[key] = obj
+        sections.extend(secs or ())
+    return data, sections
+
+
 # ---------------------------------------------------------------- output helpers
 _TEXT_KEYS = {"tie_rule", "fdc_sign", "definition"}
 
@@ -257,31 +286,17 @@ def summary_table(summaries: Mapping[str, Mapping[str, Any]]):
     return frame
 
 
-def jsonable(obj: Any) -> Any:
-    """Plain JSON types: numpy scalars to Python, NaN and infinities to None."""
-    if isinstance(obj, Mapping):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, np.ndarray)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(obj) else None
-    return obj
-
-
 __all__ = [
+    "EXTRA_MODULES",
     "NOISE_HELP",
     "LandscapeAnalysis",
     "analyze_all_noise",
     "analyze_finite",
     "analyze_landscape",
     "flatten",
-    "jsonable",
     "landscape_analyses",
     "landscape_analysis",
+    "landscape_extras",
     "noise_label",
     "noise_modes",
     "parse_noise",

@@ -278,7 +278,7 @@ def _plt():
 def plot_map(ref: BBOBReference, nas: dict[str, tuple[Sequence[str], np.ndarray]] | None, path: str | Path,
              features=None, method: str = "mds", seed: int = 0, title: str | None = None) -> Path:
     """A PNG map: every BBOB instance (coloured by group, labelled by function) and each NAS problem's rows."""
-    from archscape.landscape.plots import save_png
+    from archscape.report.figures import save_figure
 
     cols, R = ref.scaled(features)
     blocks = [R]
@@ -310,7 +310,7 @@ def plot_map(ref: BBOBReference, nas: dict[str, tuple[Sequence[str], np.ndarray]
     ax.set_xticks([])
     ax.set_yticks([])
     fig.tight_layout()
-    path = save_png(fig, path, dpi=110)
+    path = save_figure(fig, path, ("png",), dpi=110)[0]
     plt.close(fig)
     return path
 
@@ -319,7 +319,7 @@ def plot_dendrogram(clustering: dict, path: str | Path, title: str | None = None
     """A PNG dendrogram of :func:`cluster`'s result."""
     from scipy.cluster.hierarchy import dendrogram
 
-    from archscape.landscape.plots import save_png
+    from archscape.report.figures import save_figure
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(9, 5))
@@ -331,6 +331,6 @@ def plot_dendrogram(clustering: dict, path: str | Path, title: str | None = None
             t.set_fontweight("bold")
     ax.set_title(title or "Ward clustering of BBOB function medians and NAS problems")
     fig.tight_layout()
-    path = save_png(fig, path, dpi=110)
+    path = save_figure(fig, path, ("png",), dpi=110)[0]
     plt.close(fig)
     return path

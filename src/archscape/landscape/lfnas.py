@@ -375,7 +375,7 @@ def plot_violins(results: dict[str, tuple[list[str], np.ndarray]], path: str | P
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from archscape.landscape.plots import save_png
+    from archscape.report.figures import save_figure
 
     datasets = list(results)
     names = results[datasets[0]][0]
@@ -396,6 +396,6 @@ def plot_violins(results: dict[str, tuple[list[str], np.ndarray]], path: str | P
     for ax in list(axes.flat)[len(features):]:
         ax.axis("off")
     fig.tight_layout()
-    path = save_png(fig, path, dpi=100)
+    path = save_figure(fig, path, ("png",), dpi=100)[0]
     plt.close(fig)
     return path

@@ -12,19 +12,16 @@ each seed; same colour per mode in every figure):
 * ``autocorrelation.png``: rho(k) of the random walks (markers) and of the
   exact stationary chain (dashed), with the correlation length per mode.
 
-Built with the object-oriented matplotlib API in the style of
-:mod:`archscape.report.plots` (same rc settings and Okabe-Ito colours), no
-pyplot.  :func:`write_index` writes a page from a list of ``(title, image,
-table_html)`` sections, so other landscape analyses (noise, theory, ELA,
-BBOB) can reuse it.
+Built with the object-oriented matplotlib API in the report style
+(:mod:`archscape.report.style`: rc settings and Okabe-Ito colours), no
+pyplot; the page is :func:`archscape.report.html.write_index`'s, so other
+landscape analyses (noise) add their sections to it.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 import matplotlib
 import matplotlib.lines
@@ -32,13 +29,12 @@ import matplotlib.ticker
 import numpy as np
 from matplotlib.figure import Figure
 
-from archscape.report.plots import _COLOURS, _RC
+from archscape.landscape.analyze import summary_table
+from archscape.report.figures import save_figure
+from archscape.report.html import Section, frame_html, write_index
+from archscape.report.jsondata import write_json
+from archscape.report.style import STYLE, colour
 from archscape.util import atomic_path
-from archscape.report.html import html_page
-
-
-def _colour(i: int) -> str:
-    return _COLOURS[i % len(_COLOURS)]
 
 
 def _mode_name(label: str) -> str:
@@ -48,7 +44,7 @@ def _mode_name(label: str) -> str:
 # ---------------------------------------------------------------- figures
 def basin_size_figure(analyses: Mapping[str, object], *, title: str = "") -> Figure:
     """Log-log histogram of basin sizes per noise mode (analyses: label -> LandscapeAnalysis)."""
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(7.2, 3.8), layout="constrained")
         ax = fig.subplots()
         largest = max(int(a.exhaustive.basin_sizes.max()) for a in analyses.values())
@@ -60,7 +56,7 @@ def basin_size_figure(analyses: Mapping[str, object], *, title: str = "") -> Fig
             sizes = a.exhaustive.basin_sizes
             counts, _ = np.histogram(sizes, bins=edges)
             shown = counts > 0
-            c = _colour(i)
+            c = colour(i)
             ax.plot(centres[shown], counts[shown], marker="o", markersize=4, linewidth=1.2, color=c,
                     label=f"{_mode_name(label)} ({sizes.size} optima)")
             opt = a.summary["basin_of_optimum_size"]
@@ -83,7 +79,7 @@ def fitness_distance_figure(analyses: Mapping[str, object], *, title: str = "", 
     cols = min(k, 4)
     rows = -(-k // cols)
     rng = np.random.default_rng(seed)
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(3.2 * cols + 0.8, 3.0 * rows + 0.4), layout="constrained")
         axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True, squeeze=False)).ravel()
         image = None
@@ -99,7 +95,7 @@ def fitness_distance_figure(analyses: Mapping[str, object], *, title: str = "", 
                 image = ax.hexbin(x, v, gridsize=(max(3 * (top + 1), 12), 30), bins="log", mincnt=1,
                                   cmap="viridis", linewidths=0.0, extent=(-0.5, top + 0.5, v.min(), v.max()))
             else:
-                ax.scatter(x, v, s=6, alpha=0.5, color=_colour(i), linewidths=0)
+                ax.scatter(x, v, s=6, alpha=0.5, color=colour(i), linewidths=0)
             steps = np.arange(top + 1)
             means = np.array([v[d == s].mean() if (d == s).any() else np.nan for s in steps])
             ax.plot(steps, means, color="#D55E00", marker="o", markersize=3.5, linewidth=1.4, label="mean per distance")
@@ -122,13 +118,13 @@ def fitness_distance_figure(analyses: Mapping[str, object], *, title: str = "", 
 
 def autocorrelation_figure(analyses: Mapping[str, object], *, title: str = "") -> Figure:
     """rho(k) from the random walks (markers) and the exact stationary chain (dashed) per noise mode."""
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(5.6, 3.8), layout="constrained")
         ax = fig.subplots()
         for i, (label, a) in enumerate(analyses.items()):
             w = a.walks
             lags = np.arange(1, w.rho.size + 1)
-            c = _colour(i)
+            c = colour(i)
             ax.plot(lags, w.rho, marker="o", markersize=3.5, linewidth=1.2, color=c,
                     label=f"{_mode_name(label)} (l = {w.correlation_length:.2f})")
             ax.plot(lags, w.rho_exact, linestyle="--", linewidth=0.9, color=c, alpha=0.8)
@@ -140,82 +136,6 @@ def autocorrelation_figure(analyses: Mapping[str, object], *, title: str = "") -
         ax.legend(frameon=False)
         ax.set_title(title or "random-walk autocorrelation (dashed: exact stationary chain)")
     return fig
-
-
-def save_png(fig: Figure, path: str | Path, dpi: float | None = None) -> Path:
-    """Write ``fig`` as PNG, atomically (no half-written file on failure); ``dpi`` default: the report style's."""
-    path = Path(path)
-    with matplotlib.rc_context(_RC), atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi if dpi is not None else "figure")
-    return path
-
-
-# ---------------------------------------------------------------- html
-class HtmlSection(NamedTuple):
-    """One part of the page: a heading, an image (or several) and a table, all optional but the title."""
-
-    title: str
-    image: str | Sequence[str] | None = None  # path(s) relative to index.html
-    table: str | None = None  # HTML, already rendered
-    caption: str = ""
-
-
-_STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1150px;
-       padding: 0 1rem; color: #222; line-height: 1.45; }
-h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
-.meta { color: #666; font-size: .9rem; }
-table { border-collapse: collapse; margin: .6rem 0; font-size: .85rem; }
-th, td { padding: .25rem .55rem; border-bottom: 1px solid #e4e4e4; text-align: right; vertical-align: top; }
-th { background: #f6f6f6; } .wide { overflow-x: auto; }
-figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
-figcaption { font-size: .88rem; color: #444; }
-"""
-
-
-
-def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def render_index(sections: Sequence, *, title: str, intro: str = "", downloads: Sequence[tuple[str, str]] = ()) -> str:
-    """The page as a string. ``sections``: HtmlSection or (title, image, table_html[, caption]) tuples;
-    ``downloads``: (description, relative path) pairs."""
-    parts = []
-    secs = [s if isinstance(s, HtmlSection) else HtmlSection(*s) for s in sections]
-    if len(secs) > 1:
-        parts.append("<ul>" + "".join(f'<li><a href="#s{i}">{_esc(s.title)}</a></li>' for i, s in enumerate(secs)) + "</ul>")
-    if downloads:
-        items = "".join(f'<li><a href="{_esc(p)}">{_esc(p)}</a>: {_esc(d)}</li>' for d, p in downloads)
-        parts.append(f"<ul>{items}</ul>")
-    for i, s in enumerate(secs):
-        block = [f'<section id="s{i}"><h2>{_esc(s.title)}</h2>']
-        if s.table:
-            block.append(f'<div class="wide">{s.table}</div>')
-        images = [s.image] if isinstance(s.image, str) else list(s.image or ())
-        for img in images:
-            cap = f"<figcaption>{_esc(s.caption)}</figcaption>" if s.caption else ""
-            block.append(f'<figure><a href="{_esc(img)}"><img src="{_esc(img)}" alt="{_esc(s.title)}"></a>{cap}</figure>')
-        if s.caption and not images:
-            block.append(f'<p class="meta">{_esc(s.caption)}</p>')
-        block.append("</section>")
-        parts.append("\n".join(block))
-    body = "\n".join(parts)
-    return html_page(title, f'<p class="meta">{_esc(intro)}</p>\n{body}', _STYLE)
-
-
-def write_index(out_dir: str | Path, sections: Sequence, *, title: str, intro: str = "",
-                downloads: Sequence[tuple[str, str]] = (), name: str = "index.html") -> Path:
-    """Write :func:`render_index`'s page into ``out_dir`` atomically; returns its path."""
-    path = Path(out_dir) / name
-    with atomic_path(path) as tmp:
-        tmp.write_text(render_index(sections, title=title, intro=intro, downloads=downloads), encoding="utf-8")
-    return path
-
-
-def frame_html(frame, *, digits: int = 4) -> str:
-    """A DataFrame as an HTML table, numbers to ``digits`` significant digits."""
-    return frame.to_html(border=0, na_rep="", float_format=lambda x: f"{x:.{digits}g}", escape=True)
 
 
 # ---------------------------------------------------------------- the whole output folder
@@ -240,44 +160,37 @@ def write_landscape_report(
 ) -> list[Path]:
     """Figures, ``landscape.csv`` (one row per noise mode), ``landscape.json`` and ``index.html``.
 
-    ``extra_sections`` (HtmlSection or tuples) are appended to the page and
+    ``extra_sections`` (:class:`~archscape.report.html.Section` or tuples) are appended to the page and
     ``extra_json`` merged into the JSON file, for analyses added by other modules.
     """
-    import json
-
-    from archscape.landscape.analyze import jsonable, summary_table
-
     out = Path(out_dir)
     summaries = {k: a.summary for k, a in analyses.items()}
     table = summary_table(summaries)
     paths = [
-        save_png(basin_size_figure(analyses), out / "basin_sizes.png"),
-        save_png(fitness_distance_figure(analyses, metric=metric), out / "fitness_distance.png"),
-        save_png(autocorrelation_figure(analyses), out / "autocorrelation.png"),
+        *save_figure(basin_size_figure(analyses), out / "basin_sizes", ("png",), dpi="figure"),
+        *save_figure(fitness_distance_figure(analyses, metric=metric), out / "fitness_distance", ("png",), dpi="figure"),
+        *save_figure(autocorrelation_figure(analyses), out / "autocorrelation", ("png",), dpi="figure"),
     ]
     csv = out / "landscape.csv"
     with atomic_path(csv) as tmp:
         table.to_csv(tmp)
     paths.append(csv)
-    js = out / "landscape.json"
-    with atomic_path(js) as tmp:
-        tmp.write_text(json.dumps(jsonable({**summaries, **dict(extra_json or {})}), indent=1), encoding="utf-8")
-    paths.append(js)
+    paths.append(write_json(out / "landscape.json", {**summaries, **dict(extra_json or {})}))
 
     rows = [r for r in SUMMARY_ROWS if r in table.columns]
     lon_rows = [c for c in table.columns if c.startswith("lon.") and c not in ("lon.method", "lon.seed")]
     first = next(iter(summaries.values()))
     sections = [
-        HtmlSection("Figures by noise mode", None, frame_html(table[rows].T),
+        Section("Figures by noise mode", None, frame_html(table[rows].T),
                     "tie rule: " + first["tie_rule"] + ". FDC sign: " + first["fdc_sign"] + "."),
-        HtmlSection("Basins of attraction", "basin_sizes.png", None,
+        Section("Basins of attraction", "basin_sizes.png", None,
                     "Number of local optima per basin size (log-log); dotted: the basin of the global optimum."),
-        HtmlSection("Fitness-distance", "fitness_distance.png", None,
+        Section("Fitness-distance", "fitness_distance.png", None,
                     "Value against neighbourhood steps to the global optimum; x spread by up to 0.3 steps."),
-        HtmlSection("Random-walk autocorrelation", "autocorrelation.png", None,
+        Section("Random-walk autocorrelation", "autocorrelation.png", None,
                     f"{first['walks']['n_walks']} walks of {first['walks']['length']} steps from the stationary "
                     f"distribution, seed {first['walks']['seed']}; dashed: exact rho(k) of the stationary chain."),
-        HtmlSection("Local-optima network", None, frame_html(table[lon_rows].T), first["lon"]["definition"]),
+        Section("Local-optima network", None, frame_html(table[lon_rows].T), first["lon"]["definition"]),
         *extra_sections,
     ]
     paths.append(write_index(out, sections, title=title,
@@ -288,13 +201,8 @@ def write_landscape_report(
 
 __all__ = [
     "SUMMARY_ROWS",
-    "HtmlSection",
     "autocorrelation_figure",
     "basin_size_figure",
     "fitness_distance_figure",
-    "frame_html",
-    "render_index",
-    "save_png",
-    "write_index",
     "write_landscape_report",
 ]

@@ -1,6 +1,6 @@
 """Figures of the noise analysis and of the local-search theory.
 
-The style is the report's (:mod:`archscape.report.plots`): object-oriented
+The style is the report's (:mod:`archscape.report.style`): object-oriented
 matplotlib figures (no pyplot, headless), Okabe-Ito colours, PNG and PDF with
 TrueType fonts.
 
@@ -19,6 +19,7 @@ TrueType fonts.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import matplotlib
@@ -27,7 +28,8 @@ from matplotlib.figure import Figure
 
 from archscape.landscape.noise import NoiseAnalysis
 from archscape.landscape.theory import TheoryAnalysis
-from archscape.report.plots import _COLOURS, _RC, save_figure
+from archscape.report.figures import save_figure
+from archscape.report.style import COLOURS, STYLE
 
 #: the epsilons (accuracy points) of the curves in :func:`theory_figure`
 EPSILON_CURVE = np.geomspace(0.01, 20.0, 120)
@@ -36,7 +38,7 @@ EPSILON_CURVE = np.geomspace(0.01, 20.0, 120)
 # ---------------------------------------------------------------------- noise
 def noise_figure(analysis: NoiseAnalysis) -> Figure:
     """Seed sd against neighbour gap (hexbin) | flip probability against gap."""
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(9.0, 3.8), layout="constrained")
         left, right = fig.subplots(1, 2)
         keep = np.isfinite(analysis.pair_sd) & (analysis.gap > 0) & (analysis.pair_sd > 0)
@@ -45,7 +47,7 @@ def noise_figure(analysis: NoiseAnalysis) -> Figure:
             hb = left.hexbin(gap, sd, xscale="log", yscale="log", bins="log", gridsize=60, cmap="viridis", mincnt=1)
             fig.colorbar(hb, ax=left, label="neighbour pairs")
             lo, hi = min(gap.min(), sd.min()), max(gap.max(), sd.max())
-            left.plot([lo, hi], [lo, hi], color=_COLOURS[1], lw=1.2, ls="--", label="gap = noise sd")
+            left.plot([lo, hi], [lo, hi], color=COLOURS[1], lw=1.2, ls="--", label="gap = noise sd")
             left.legend(loc="upper left", frameon=False)
         share = np.mean(analysis.gap[np.isfinite(analysis.pair_sd)] < analysis.pair_sd[np.isfinite(analysis.pair_sd)])
         left.set_xlabel(f"gap between neighbours, |mean(u) - mean(v)| ({analysis.metric})")
@@ -68,7 +70,7 @@ def noise_figure(analysis: NoiseAnalysis) -> Figure:
                     centres.append(np.sqrt(edges[k - 1] * edges[k]))
                     means.append(f[sel].mean())
                     counts.append(sel.sum())
-            right.plot(centres, means, marker="o", ms=3, color=_COLOURS[0])
+            right.plot(centres, means, marker="o", ms=3, color=COLOURS[0])
             right.set_xscale("log")
         right.set_ylim(0, 0.55)
         right.axhline(0.5, color="0.5", lw=0.8, ls=":")
@@ -84,7 +86,7 @@ def seed_figure(analysis: NoiseAnalysis, seeds: tuple[int, int] = (0, 1)) -> Fig
     """One seed against another: all architectures | the top 5% by mean."""
     a, b = seeds
     frame = analysis.correlations
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(9.0, 4.0), layout="constrained")
         axes = fig.subplots(1, 2)
         both = np.isfinite(analysis.seeds[:, a]) & np.isfinite(analysis.seeds[:, b])
@@ -95,10 +97,10 @@ def seed_figure(analysis: NoiseAnalysis, seeds: tuple[int, int] = (0, 1)) -> Fig
             if subset == "all":
                 ax.hexbin(x, y, bins="log", gridsize=70, cmap="viridis", mincnt=1)
             else:
-                ax.scatter(x, y, s=6, alpha=0.6, color=_COLOURS[0], edgecolors="none")
+                ax.scatter(x, y, s=6, alpha=0.6, color=COLOURS[0], edgecolors="none")
             if x.size:
                 lo, hi = min(x.min(), y.min()), max(x.max(), y.max())
-                ax.plot([lo, hi], [lo, hi], color=_COLOURS[1], lw=1.0, ls="--")
+                ax.plot([lo, hi], [lo, hi], color=COLOURS[1], lw=1.0, ls="--")
             row = frame[(frame.seed_a == a) & (frame.seed_b == b) & (frame.subset == subset)]
             tau = float(row.kendall_tau.iloc[0]) if len(row) else np.nan
             rho = float(row.spearman_rho.iloc[0]) if len(row) else np.nan
@@ -113,7 +115,7 @@ def seed_figure(analysis: NoiseAnalysis, seeds: tuple[int, int] = (0, 1)) -> Fig
 # ---------------------------------------------------------------------- theory
 def theory_figure(analysis: TheoryAnalysis, bins: int = 40) -> Figure:
     """P(local minimum) against the loss rank | share of starts ending within epsilon."""
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(10.0, 4.6), layout="constrained")
         left, right = fig.subplots(1, 2)
         v = analysis.valid
@@ -124,7 +126,7 @@ def theory_figure(analysis: TheoryAnalysis, bins: int = 40) -> Figure:
         pts = model.points
         p = model.better_free() ** np.median(analysis.degree[v])
         pts, p = np.concatenate([[0.0], pts]), np.concatenate([[p[0]], p])
-        left.plot(np.maximum(pts, 0.5 / n), p, color=_COLOURS[0], label="predicted, (integral pdf_n)^s")
+        left.plot(np.maximum(pts, 0.5 / n), p, color=COLOURS[0], label="predicted, (integral pdf_n)^s")
         # exhaustive: share of local minima in log-spaced bins of the loss rank
         lo = 0.5 / n
         edges = np.concatenate([[0.0], np.geomspace(lo * 2, 1.0, bins)])
@@ -133,7 +135,7 @@ def theory_figure(analysis: TheoryAnalysis, bins: int = 40) -> Figure:
         mins = np.bincount(which, weights=is_min, minlength=len(edges) - 1)
         ok = count > 0
         mid = np.where(edges[:-1] > 0, np.sqrt(np.maximum(edges[:-1], 1e-12) * edges[1:]), edges[1:] / 2)
-        left.scatter(mid[ok], mins[ok] / count[ok], s=14, color=_COLOURS[1], zorder=3,
+        left.scatter(mid[ok], mins[ok] / count[ok], s=14, color=COLOURS[1], zorder=3,
                      label=f"exhaustive share of local minima ({int(is_min.sum())} in all)")
         left.set_xscale("log")
         left.set_xlim(lo, 1.0)
@@ -146,10 +148,10 @@ def theory_figure(analysis: TheoryAnalysis, bins: int = 40) -> Figure:
 
         eps = EPSILON_CURVE
         curves = [
-            ("predicted (paper's recursion)", analysis.predicted_within(eps), _COLOURS[0], "-"),
-            ("predicted (conditioned recursion)", analysis.predicted_within(eps, "conditioned"), _COLOURS[0], ":"),
-            ("exhaustive", analysis.exhaustive_within(eps), _COLOURS[1], "-"),
-            (f"simulated ({analysis.sim_end.size} LocalSearch runs)", analysis.simulated_within(eps), _COLOURS[2], "--"),
+            ("predicted (paper's recursion)", analysis.predicted_within(eps), COLOURS[0], "-"),
+            ("predicted (conditioned recursion)", analysis.predicted_within(eps, "conditioned"), COLOURS[0], ":"),
+            ("exhaustive", analysis.exhaustive_within(eps), COLOURS[1], "-"),
+            (f"simulated ({analysis.sim_end.size} LocalSearch runs)", analysis.simulated_within(eps), COLOURS[2], "--"),
             ("predicted for a random landscape", analysis.random_within(eps), "0.5", "-."),
         ]
         for label, y, colour, style in curves:
@@ -185,8 +187,29 @@ def write_theory_plots(analysis: TheoryAnalysis, out: str | Path, formats=("png"
     return save_figure(theory_figure(analysis), out / stem, formats)
 
 
+def _dump(obj, path: Path) -> Path:
+    path.write_text(json.dumps(obj, indent=2, allow_nan=False) + "\n")
+    return path
+
+
+def write_noise_report(analysis: NoiseAnalysis, out: str | Path) -> list[Path]:
+    """``<bench>-noise.json`` (the summary) and the noise figures (PNG and PDF) under ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return [_dump(analysis.summary(), out / f"{analysis.benchmark}-noise.json"), *write_noise_plots(analysis, out)]
+
+
+def write_theory_report(analysis: TheoryAnalysis, out: str | Path) -> list[Path]:
+    """``<bench>-theory-<mode>.json`` (the summary) and the theory figure (PNG and PDF) under ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tag = "mean" if analysis.noise == "mean" else f"seed{analysis.noise}"
+    return [_dump(analysis.summary(), out / f"{analysis.benchmark}-theory-{tag}.json"), *write_theory_plots(analysis, out)]
+
+
 def _noise_label(noise) -> str:
     return "mean over seeds" if noise == "mean" else f"seed {noise}"
 
 
-__all__ = ["noise_figure", "seed_figure", "theory_figure", "write_noise_plots", "write_theory_plots"]
+__all__ = ["noise_figure", "seed_figure", "theory_figure", "write_noise_plots", "write_noise_report", "write_theory_plots",
+           "write_theory_report"]

@@ -479,7 +479,44 @@ def _sampled(bench: Benchmark, metric: str, noise: Noise, fidelity: int | None, 
                      header=header)
 
 
+# ---------------------------------------------------------------- text
+def _num(x, digits: int = 3) -> str:
+    return "n/a" if x is None else f"{x:.{digits}g}"
+
+
+def _p_text(x) -> str:
+    # a p-value below the smallest double prints as 0
+    return "< 1e-300" if x == 0 else f"= {_num(x)}"
+
+
+def summary_lines(s: dict) -> list[str]:
+    """The readable summary of an analysis."""
+    sampled = f" ({s['samples']} distributions drawn x {s['per_distribution']} architectures)" if s["mode"] == "sampled" else ""
+    excluded = f", {s['n_excluded']:,} without a value left out" if s["n_excluded"] else ""
+    best, opt, sv = s["best_distribution"], s["global_optimum"], s["swap_vs_change"]
+    mw, ks = sv["mann_whitney"], sv["ks"]
+    return [
+        f"{s['benchmark']}, {s['metric']}, noise {s['noise']}, {s['mode']}{sampled}: {s['n_architectures']:,} "
+        f"architectures in {s['n_distributions']:,} op distributions ({s['n_singleton_groups']} of one architecture"
+        f"{excluded})",
+        f"  eta^2 (between / total SS)    {_num(s['eta_squared'])}  (pure noise would give {_num(s['eta_squared_chance'])}; "
+        f"epsilon^2 {_num(s['epsilon_squared'])})",
+        f"  Spearman(value, group mean)   {_num(s['spearman_group_mean'])}",
+        f"  sd within groups (pooled)     {_num(s['within_group_sd'])}  (total {_num(s['total_sd'])})",
+        f"  best distribution             {best['text']}: mean {best['mean']:.4g}, max {best['max']:.4g}, "
+        f"{best['size']} architecture(s)",
+        f"  {'global optimum' if s['mode'] == 'exhaustive' else 'best sampled':<30}{opt['arch']} = {opt['value']:.4g}; its distribution {opt['distribution']} "
+        f"ranks {s['optimum_distribution_rank']} of {s['n_distributions']} (mean {opt['distribution_mean']:.4g})",
+        f"  |change| swap vs one-op change  median {_num(sv['swap']['median'])} vs {_num(sv['change']['median'])}, "
+        f"mean {_num(sv['swap']['mean'])} vs {_num(sv['change']['mean'])} ({sv['swap']['n_pairs']:,} vs "
+        f"{sv['change']['n_pairs']:,} pairs)",
+        f"  Mann-Whitney p {_p_text(mw['p_value'])}, P(|swap| > |change|) = {_num(mw['prob_swap_greater'])}; "
+        f"KS D = {_num(ks['statistic'])}, p {_p_text(ks['p_value'])}",
+        "--json for all figures",
+    ]
+
+
 __all__ = [
     "DEFAULT_PER_DISTRIBUTION", "DEFAULT_SAMPLES", "NOISE_HELP", "OpDistAnalysis", "analyze_opdist",
-    "compare_swaps_and_changes", "op_slots", "resolve_benchmark", "summarise", "swaps_and_changes",
+    "compare_swaps_and_changes", "op_slots", "resolve_benchmark", "summarise", "swaps_and_changes", "summary_lines",
 ]

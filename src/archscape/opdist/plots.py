@@ -10,14 +10,12 @@
 * ``summary.json`` (the JSON of ``--json``), ``distributions.csv`` (one row
   per group) and ``index.html``.
 
-Same style as the landscape figures (:mod:`archscape.landscape.plots`: rc
-settings, colours, atomic PNG writes and the page template).
+Same style, figure writer and page as every report (:mod:`archscape.report`:
+rc settings, colours, atomic PNG writes and the page template).
 """
 
 from __future__ import annotations
 
-import html
-import json
 from pathlib import Path
 
 import matplotlib
@@ -25,13 +23,14 @@ import matplotlib.lines
 import numpy as np
 from matplotlib.figure import Figure
 
-from archscape.landscape.analyze import jsonable
-from archscape.landscape.plots import HtmlSection, save_png, write_index
 from archscape.opdist.analysis import OpDistAnalysis
-from archscape.report.plots import _COLOURS, _RC
+from archscape.report.figures import save_figure
+from archscape.report.html import Section, escape, frame_html, write_index
+from archscape.report.jsondata import write_json
+from archscape.report.style import COLOURS, STYLE
 from archscape.util import atomic_path
 
-SWAP_COLOUR, CHANGE_COLOUR, OPTIMUM_COLOUR = _COLOURS[0], _COLOURS[1], _COLOURS[2]
+SWAP_COLOUR, CHANGE_COLOUR, OPTIMUM_COLOUR = COLOURS[0], COLOURS[1], COLOURS[2]
 
 
 def group_means_figure(analysis: OpDistAnalysis, *, title: str = "") -> Figure:
@@ -39,7 +38,7 @@ def group_means_figure(analysis: OpDistAnalysis, *, title: str = "") -> Figure:
     s = analysis.summary
     order = np.argsort(-analysis.group_mean, kind="stable")
     x = np.arange(1, order.size + 1)
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(8.0, 4.0), layout="constrained")
         ax = fig.subplots()
         thin = 0.6 if order.size > 100 else 1.0
@@ -80,7 +79,7 @@ def swap_change_figure(analysis: OpDistAnalysis, *, title: str = "") -> Figure:
     samples = (("swap (same counts)", analysis.swap_diffs, SWAP_COLOUR),
                ("one-op change", analysis.change_diffs, CHANGE_COLOUR))
     both = np.concatenate([analysis.swap_diffs, analysis.change_diffs])
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(9.0, 3.6), layout="constrained")
         hist, cdf = fig.subplots(1, 2)
         unit = f"|{s['metric']} difference|"
@@ -167,39 +166,34 @@ def _figures_html(summary: dict) -> str:
         ("Mann-Whitney p; P(|swap| > |change|)", f"{_fmt(mw['p_value'])}; {_fmt(mw['prob_swap_greater'])}"),
         ("KS D; p", f"{_fmt(ks['statistic'])}; {_fmt(ks['p_value'])}"),
     ]
-    body = "".join(f"<tr><th>{html.escape(k)}</th><td style='text-align:left'>{html.escape(_fmt(v))}</td></tr>"
+    body = "".join(f"<tr><th>{escape(k)}</th><td style='text-align:left'>{escape(_fmt(v))}</td></tr>"
                    for k, v in rows)
     return f"<table>{body}</table>"
 
 
 def write_opdist_report(out_dir: str | Path, analysis: OpDistAnalysis) -> list[Path]:
     """Figures, ``summary.json``, ``distributions.csv`` and ``index.html`` in ``out_dir``; the paths written."""
-    from archscape.landscape.plots import frame_html
-
     out = Path(out_dir)
     s = analysis.summary
-    paths = [save_png(group_means_figure(analysis), out / "group_means.png"),
-             save_png(swap_change_figure(analysis), out / "swap_vs_change.png")]
-    js = out / "summary.json"
-    with atomic_path(js) as tmp:
-        tmp.write_text(json.dumps(jsonable(s), indent=1), encoding="utf-8")
-    paths.append(js)
+    paths = [*save_figure(group_means_figure(analysis), out / "group_means", ("png",), dpi="figure"),
+             *save_figure(swap_change_figure(analysis), out / "swap_vs_change", ("png",), dpi="figure"),
+             write_json(out / "summary.json", s)]
     frame = distributions_frame(analysis)
     csv = out / "distributions.csv"
     with atomic_path(csv) as tmp:
         frame.to_csv(tmp, index=False)
     paths.append(csv)
     sections = [
-        HtmlSection("Figures", None, _figures_html(s),
+        Section("Figures", None, _figures_html(s),
                     "eta\u00b2 = between-group / total sum of squares, architectures grouped by op-count vector; "
                     "within-group sd pooled over groups. " + s["swap_vs_change"]["definition"] + "."),
-        HtmlSection("Operation distributions by mean", "group_means.png", None,
+        Section("Operation distributions by mean", "group_means.png", None,
                     "Dots: group means; thick bars: inter-quartile range; thin bars: min..max; star: the global "
                     "optimum, dotted line: its distribution."),
-        HtmlSection("Swapping two ops vs changing one", "swap_vs_change.png", None,
+        Section("Swapping two ops vs changing one", "swap_vs_change.png", None,
                     "|metric difference| between architectures one swap apart (same op counts) and one op change "
                     f"apart (different counts); pairs: {s['pairs']}. Dashed: medians."),
-        HtmlSection(f"Best distributions (of {len(frame)})", None, frame_html(frame.head(20).set_index("rank"))),
+        Section(f"Best distributions (of {len(frame)})", None, frame_html(frame.head(20).set_index("rank"))),
     ]
     intro = (f"{s['benchmark']}, {s['metric']}, noise {s['noise']}, {s['mode']}: "
              f"does the operation distribution explain the metric? (Wan et al., WACV 2022)")

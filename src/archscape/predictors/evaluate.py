@@ -361,7 +361,31 @@ def evaluate_predictors(
     return result
 
 
+def _cell(stat: dict, digits: int = 3) -> str:
+    mean, sd = stat["mean"], stat["sd"]
+    if mean is None or not math.isfinite(mean):
+        return "n/a"
+    return f"{mean:.{digits}f}" + (f" ± {sd:.{digits}f}" if sd is not None else "")
+
+
+def summary_lines(result) -> list[str]:
+    """The readable table: one line per predictor, encoding and training-set size."""
+    s = result.settings
+    lines = [f"{s['benchmark']}: {s['metric']}, training values noise {s['noise']}, truth the mean; "
+             f"{s['test_size']} test architectures, {s['repeats']} repeats (mean ± sd)"]
+    lines += [f"  note: {n}" for n in result.notes]
+    rows = [("predictor", "encoding", "train", "Kendall tau", "Spearman", "top-1%", "top-10%", "fit s", "predict s")]
+    for item in result.summary():
+        rows.append((item["predictor"], item["encoding"], str(item["n_train"]), _cell(item["kendall_tau"]),
+                     _cell(item["spearman"]), _cell(item["top_1pct"], 2), _cell(item["top_10pct"], 2),
+                     f"{item['fit_s']['mean']:.3f}", f"{item['predict_s']['mean']:.3f}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        lines.append("  " + "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    return lines
+
+
 __all__ = [
     "ALL_ENCODINGS", "DEFAULT_TRAIN_SIZES", "MEASURES", "MEASURE_TITLES", "MIN_TEST_SIZE", "Entry",
-    "PredictorEvaluation", "evaluate_predictors", "parse_sizes", "parse_spec", "rank_measures", "top_precision",
+    "PredictorEvaluation", "evaluate_predictors", "parse_sizes", "parse_spec", "rank_measures", "top_precision", "summary_lines",
 ]

@@ -9,23 +9,24 @@
   predictor, encoding and size), ``summary.json`` (the ``--json`` object) and
   ``index.html``.
 
-Same style, colours and page as the other reports (:mod:`archscape.report.plots`
-palette and statistics, :mod:`archscape.landscape.plots` PNG writer and page).
+Same style, colours, figure writer and page as the other reports
+(:mod:`archscape.report`: style, palette and statistics, figures, page).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from archscape.landscape.analyze import jsonable
-from archscape.landscape.plots import HtmlSection, frame_html, save_png, write_index
 from archscape.predictors.evaluate import MEASURE_TITLES, PredictorEvaluation
-from archscape.report.plots import _RC, Palette, summarise
+from archscape.report.figures import save_figure
+from archscape.report.html import Section, frame_html, write_index
+from archscape.report.jsondata import write_json
+from archscape.report.plots import Palette, summarise
+from archscape.report.style import STYLE
 from archscape.util import atomic_path
 
 
@@ -40,7 +41,7 @@ def measure_figure(evaluation: PredictorEvaluation, measures: tuple[str, ...], *
     sizes = np.asarray(s["train_sizes"], dtype=np.float64)
     # one colour per predictor, one line style and marker per encoding: comparisons go both ways
     palette = Palette(dict.fromkeys(e.spec for e in evaluation.entries))
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(4.6 * len(measures) + 1.6, 3.9), layout="constrained")
         axes = fig.subplots(1, len(measures), squeeze=False)[0]
         for ax, measure in zip(axes, measures):
@@ -89,9 +90,12 @@ def write_predictor_report(out_dir: str | Path, evaluation: PredictorEvaluation)
     out = Path(out_dir)
     s = evaluation.settings
     paths = [
-        save_png(measure_figure(evaluation, ("kendall_tau", "spearman")), out / "rank_correlation.png"),
-        save_png(measure_figure(evaluation, ("top_1pct", "top_10pct")), out / "top_precision.png"),
-        save_png(measure_figure(evaluation, ("fit_s", "predict_s"), log_y=True), out / "time.png"),
+        *save_figure(measure_figure(evaluation, ("kendall_tau", "spearman")), out / "rank_correlation", ("png",),
+                     dpi="figure"),
+        *save_figure(measure_figure(evaluation, ("top_1pct", "top_10pct")), out / "top_precision", ("png",),
+                     dpi="figure"),
+        *save_figure(measure_figure(evaluation, ("fit_s", "predict_s"), log_y=True), out / "time", ("png",),
+                     dpi="figure"),
     ]
     records = pd.DataFrame(evaluation.records)
     summary = summary_frame(evaluation)
@@ -99,24 +103,22 @@ def write_predictor_report(out_dir: str | Path, evaluation: PredictorEvaluation)
         with atomic_path(out / name) as tmp:
             frame.to_csv(tmp, index=False)
         paths.append(out / name)
-    with atomic_path(out / "summary.json") as tmp:
-        tmp.write_text(json.dumps(jsonable(evaluation.to_json()), indent=1), encoding="utf-8")
-    paths.append(out / "summary.json")
+    paths.append(write_json(out / "summary.json", evaluation.to_json()))
     settings = pd.DataFrame({"setting": list(s), "value": [", ".join(map(str, v)) if isinstance(v, list) else str(v)
                                                           for v in s.values()]}).set_index("setting")
     shown = summary[["predictor", "encoding", "n_train"] + [f"{m}_mean" for m in ("kendall_tau", "spearman", "top_1pct",
                                                                                   "top_10pct", "fit_s", "predict_s")]]
     notes = " ".join(evaluation.notes)
     sections = [
-        HtmlSection("Settings", None, frame_html(settings), notes),
-        HtmlSection("Rank correlation with the truth", "rank_correlation.png", None,
+        Section("Settings", None, frame_html(settings), notes),
+        Section("Rank correlation with the truth", "rank_correlation.png", None,
                     "Kendall's tau-b and Spearman's rho between predicted mean and the test architectures' mean value; "
                     "lines: mean over repeats, bands: 95% t-interval."),
-        HtmlSection("Top-k precision", "top_precision.png", None,
+        Section("Top-k precision", "top_precision.png", None,
                     "Share of the ceil(k% x test size) architectures predicted best that are in the true top k% "
                     "(ties with the boundary count as top); random guessing scores about k%."),
-        HtmlSection("Time", "time.png", None, "Seconds per fit and per prediction of the whole test set (encoding included)."),
-        HtmlSection("Means over repeats", None, frame_html(shown.set_index(["predictor", "encoding", "n_train"]), digits=3),
+        Section("Time", "time.png", None, "Seconds per fit and per prediction of the whole test set (encoding included)."),
+        Section("Means over repeats", None, frame_html(shown.set_index(["predictor", "encoding", "n_train"]), digits=3),
                     "summary.csv has the standard deviations too; records.csv one row per fit."),
     ]
     intro = (f"{s['benchmark']} ({s['space']}), {s['metric']}: training values with noise {s['noise']}, "

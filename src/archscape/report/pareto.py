@@ -53,11 +53,11 @@ def pareto_figure(frame: pd.DataFrame, front: pd.DataFrame, *, title: str, objec
     import matplotlib
     from matplotlib.figure import Figure
 
-    from archscape.report.plots import _RC
+    from archscape.report.style import STYLE
 
     sizes = size_column(frame, metric)
     ok = (frame["status"] == "ok").to_numpy() & np.isfinite(sizes) & np.isfinite(frame["objective"].to_numpy(float))
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(7.5, 4.2), layout="constrained")
         ax = fig.subplots()
         for label in labels:

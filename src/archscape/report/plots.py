@@ -16,15 +16,14 @@ Figures are built with the object-oriented API (``matplotlib.figure.Figure``,
 which renders with Agg): no pyplot, no display, no global backend switch, so a
 report works on a headless machine and does not disturb a notebook.  A
 :class:`Palette` fixes each optimizer's colour and line style once for a whole
-report, so the same optimizer looks the same in every figure.  Colours are the
-colour-blind-safe Okabe-Ito set; PDFs embed TrueType fonts (Type 42), which
-publishers accept where they reject Type 3.
+report, so the same optimizer looks the same in every figure.  Colours and rc
+settings are :mod:`archscape.report.style`'s (Okabe-Ito); figures are written
+by :func:`archscape.report.figures.save_figure`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 import matplotlib
 import matplotlib.ticker
@@ -34,26 +33,7 @@ from scipy.special import stdtrit  # Student t quantile; scipy.stats alone takes
 
 from archscape.errors import ArchscapeError
 from archscape.report.anytime import AnytimeCurves
-
-#: colour-blind-safe qualitative colours (Okabe-Ito, then tab10 for more)
-_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
-_STYLES = ("-", "--", "-.", ":")
-
-_RC = {
-    "font.size": 10,
-    "axes.titlesize": 10,
-    "axes.labelsize": 10,
-    "legend.fontsize": 9,
-    "xtick.labelsize": 9,
-    "ytick.labelsize": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "grid.linewidth": 0.6,
-    "savefig.dpi": 200,
-    "pdf.fonttype": 42,  # TrueType in PDFs: editable text, accepted by publishers
-}
+from archscape.report.style import COLOURS, LINE_STYLES, STYLE
 
 
 class Palette:
@@ -65,11 +45,11 @@ class Palette:
 
     def add(self, labels: Iterable[str]) -> None:
         extra = [matplotlib.colors.to_hex(c) for c in matplotlib.colormaps["tab10"].colors]
-        colours = list(_COLOURS) + [c for c in extra if c not in _COLOURS]
+        colours = list(COLOURS) + [c for c in extra if c not in COLOURS]
         for label in labels:
             if label not in self._styles:
                 i = len(self._styles)
-                self._styles[label] = (colours[i % len(colours)], _STYLES[(i // len(colours)) % len(_STYLES)])
+                self._styles[label] = (colours[i % len(colours)], LINE_STYLES[(i // len(colours)) % len(LINE_STYLES)])
 
     def __getitem__(self, label: str) -> tuple[str, str]:
         self.add([label])
@@ -165,7 +145,7 @@ def anytime_figure(
     possible value, and no optimum line is drawn.
     """
     palette = palette or Palette(labels or curves.labels)
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(9.0, 3.6), layout="constrained")
         axes = fig.subplots(1, 2, sharey=True)
         scale, xlabel = 1.0, "queries (architectures evaluated)"
@@ -252,19 +232,4 @@ def _shown_values(ax, start: float = 0.0) -> np.ndarray:
     return np.concatenate(out) if out else np.empty(0)
 
 
-def save_figure(fig: Figure, stem: str | Path, formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
-    """Save ``fig`` as ``stem.<format>`` for each format; returns the paths."""
-    stem = Path(stem)
-    paths = []
-    with matplotlib.rc_context(_RC):
-        for i, fmt in enumerate(formats):
-            path = stem.with_suffix(f".{fmt}")
-            fig.savefig(path, format=fmt)
-            paths.append(path)
-            if i == 0:
-                # The layout is the same in every format: compute it once (it is the slow part).
-                fig.set_layout_engine("none")
-    return paths
-
-
-__all__ = ["Palette", "anytime_figure", "plot_curves", "save_figure", "summarise", "time_unit"]
+__all__ = ["Palette", "anytime_figure", "plot_curves", "summarise", "time_unit"]

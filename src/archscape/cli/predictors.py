@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -49,8 +48,8 @@ def eval_cmd(bench: str, predictor_specs: tuple[str, ...], encodings: tuple[str,
     sampled without replacement; other benchmarks, e.g. nb301, are queried
     on architectures sampled from the space).
     """
-    from archscape.landscape.analyze import jsonable
-    from archscape.predictors.evaluate import evaluate_predictors
+    from archscape.predictors.evaluate import evaluate_predictors, summary_lines
+    from archscape.report.jsondata import jsonable
 
     # progress only for a person watching: scripts and --json readers get clean streams
     interactive = sys.stderr.isatty() and not as_json
@@ -71,28 +70,4 @@ def eval_cmd(bench: str, predictor_specs: tuple[str, ...], encodings: tuple[str,
         click.echo(f"wrote {out_dir / 'index.html'}")
 
 
-def _cell(stat: dict, digits: int = 3) -> str:
-    mean, sd = stat["mean"], stat["sd"]
-    if mean is None or not math.isfinite(mean):
-        return "n/a"
-    return f"{mean:.{digits}f}" + (f" ± {sd:.{digits}f}" if sd is not None else "")
-
-
-def summary_lines(result) -> list[str]:
-    """The readable table: one line per predictor, encoding and training-set size."""
-    s = result.settings
-    lines = [f"{s['benchmark']}: {s['metric']}, training values noise {s['noise']}, truth the mean; "
-             f"{s['test_size']} test architectures, {s['repeats']} repeats (mean ± sd)"]
-    lines += [f"  note: {n}" for n in result.notes]
-    rows = [("predictor", "encoding", "train", "Kendall tau", "Spearman", "top-1%", "top-10%", "fit s", "predict s")]
-    for item in result.summary():
-        rows.append((item["predictor"], item["encoding"], str(item["n_train"]), _cell(item["kendall_tau"]),
-                     _cell(item["spearman"]), _cell(item["top_1pct"], 2), _cell(item["top_10pct"], 2),
-                     f"{item['fit_s']['mean']:.3f}", f"{item['predict_s']['mean']:.3f}"))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        lines.append("  " + "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
-    return lines
-
-
-__all__ = ["eval_cmd", "predictors", "summary_lines"]
+__all__ = ["predictors"]

@@ -1,17 +1,17 @@
-"""``archscape opdist darts``: DARTS and distribution DARTS on the NAS-Bench-201 cell.
+"""``archscape opdist ...``: operation-distribution analysis, speed-up tables and differentiable search.
 
-A thin layer over :mod:`archscape.opdist.differentiable`: one search a seed,
-each found cell scored by the NB201 tables, a summary over the seeds, and
-with ``--out`` the results (``results.json``), the per-epoch architecture
-probabilities (``trajectory.csv``) and a plot of them per seed
-(``trajectory-seed<S>.png``).  Nothing here imports torch until a search runs.
+* ``analyze BENCH``: how much of the metric the operation distribution explains
+  (:func:`archscape.opdist.analysis.analyze_opdist`);
+* ``speedup STORE...``: queries to come within 0.1/0.3/0.5 pp of the optimum,
+  cells against distributions (:func:`archscape.opdist.speedup.speedup_table`);
+* ``darts``: DARTS and distribution DARTS on the NAS-Bench-201 cell
+  (:mod:`archscape.opdist.darts`; files by :mod:`archscape.opdist.darts_output`).
+  Nothing here imports torch until a search runs.
 """
 
 from __future__ import annotations
 
-import csv
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,92 @@ import click
 from archscape.errors import ArchscapeError
 from archscape.opdist.darts_config import ESTIMATORS, SearchConfig
 
+
+@click.group("opdist")
+def opdist() -> None:
+    """Operation distributions: how much they explain, and searching them."""
+
+
+@click.command("analyze")
+@click.argument("bench", metavar="BENCH")
+@click.option("--noise", default="mean", show_default=True,
+              help="mean (average of the recorded seeds), seed (one recorded seed drawn per architecture), "
+                   "or a seed number.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the drawn seeds (--noise seed) and of the sampled mode.")
+@click.option("--metric", default=None, help="Metric (default: the benchmark's objective).")
+@click.option("--fidelity", type=int, default=None, help="Training budget (epochs) of the table; default: the full budget.")
+@click.option("--samples", type=int, default=None,
+              help="Sampled mode: distributions drawn uniformly (default 200 when sampling).")
+@click.option("--per-distribution", type=int, default=None,
+              help="Sampled mode: architectures drawn from each distribution (default 10 when sampling).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the plots, summary.json, distributions.csv and index.html.")
+def analyze_cmd(bench: str, noise: str, seed: int, metric: str | None, fidelity: int | None, samples: int | None,
+                per_distribution: int | None, as_json: bool, out_dir: Path | None) -> None:
+    """Does the operation distribution explain the accuracy? (BENCH: see `archscape bench list`).
+
+    Groups architectures by their op-count vector: eta^2 (between-group /
+    total sum of squares), Spearman of value vs group mean, pooled
+    within-group sd, the best distribution and the rank of the global
+    optimum's, and |metric change| of op swaps (same counts) against one-op
+    changes (different counts) with Mann-Whitney U and KS tests.
+    Exhaustive over a table (NB201, Macro: every pair); sampled with
+    --samples/--per-distribution or for a space too large to enumerate.
+    """
+    from archscape.opdist.analysis import analyze_opdist, summary_lines
+    from archscape.report.jsondata import jsonable
+
+    result = analyze_opdist(bench, noise=noise, metric=metric, seed=seed, fidelity=fidelity, samples=samples,
+                            per_distribution=per_distribution)
+    if out_dir is not None:
+        from archscape.opdist.plots import write_opdist_report
+
+        write_opdist_report(out_dir, result)
+    if as_json:
+        click.echo(json.dumps(jsonable(result.summary)))
+        return
+    for line in summary_lines(result.summary):
+        click.echo(line)
+    if out_dir is not None:
+        click.echo(f"wrote {out_dir / 'index.html'}")
+
+
+@click.command("speedup")
+@click.argument("stores", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--thresholds", default="0.1,0.3,0.5", show_default=True, help="Percentage points from the optimum, comma-separated.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array of rows (null: not reached, see censored).")
+@click.option("--markdown", is_flag=True, help="Print Markdown tables.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the rows to this CSV file.")
+def speedup_cmd(stores, thresholds: str, as_json: bool, markdown: bool, out: Path | None) -> None:
+    """Speed-up of optimizers on a distribution space (<base>-opdist) against the same optimizers on the cells.
+
+    Give the stores of both (same benchmark, noise and budget), e.g. runs made with
+    `archscape run -b nb201-cifar10 --space nb201-opdist ...` and without --space.
+    """
+    from archscape.opdist.speedup import format_speedup, speedup_table
+    from archscape.report.jsondata import jsonable
+    from archscape.util import atomic_path
+
+    try:
+        values = [float(t) for t in thresholds.split(",") if t.strip()]
+    except ValueError:
+        raise ArchscapeError(f"--thresholds must be numbers separated by commas, e.g. 0.1,0.3,0.5; got {thresholds!r}") from None
+    table = speedup_table(stores, values)
+    if out is not None:
+        with atomic_path(out) as tmp:
+            table.to_csv(tmp, index=False)
+    if as_json:
+        # JSON has no infinity: a quantile that the trials did not reach is null (see "censored")
+        click.echo(json.dumps(jsonable(table.to_dict("records"))))
+    else:
+        click.echo(format_speedup(table, "markdown" if markdown else "text"))
+
+
+# ------------------------------------------------------------------ darts
 _D = SearchConfig()  # the API's defaults are the command's
 
-_SHORT = {"none": "none", "skip_connect": "skip", "nor_conv_1x1": "conv1x1", "nor_conv_3x3": "conv3x3",
-          "avg_pool_3x3": "pool"}
 _TABLE_NAMES = {"cifar10": "cifar10", "cifar100": "cifar100", "imagenet16": "ImageNet16"}
 
 
@@ -45,7 +127,7 @@ _TABLE_NAMES = {"cifar10": "cifar10", "cifar100": "cifar100", "imagenet16": "Ima
 @click.option("--second-order", is_flag=True, help="DARTS: unrolled (second-order) architecture gradient.")
 @click.option("--estimator", default=None,
               help=f"distribution: {', '.join(ESTIMATORS)} (default {_D.estimator}; see the module docstring of "
-                   "archscape.opdist.differentiable).")
+                   "archscape.train.darts_search).")
 @click.option("--ratio-method", type=click.Choice(["round", "multinomial"]), default="round", show_default=True,
               help="distribution: how the learned ratio becomes the final cell's op counts.")
 @click.option("--retrain-epochs", type=int, default=0, show_default=True, help="Retrain each found cell from scratch (0: no).")
@@ -62,6 +144,7 @@ def darts_cmd(method, dataset, train_subset, val_subset, test_subset, epochs, wa
     """Differentiable search on the NB201 cell: DARTS, or DARTS over an operation distribution."""
     from archscape.opdist.darts import load_search_data, run_seeds
     from archscape.opdist.darts_config import check_seeds
+    from archscape.opdist.darts_output import darts_payload, write_darts_outputs
 
     if estimator is not None and method != "distribution":
         raise ArchscapeError(f"--estimator is for --method distribution; got --method {method}")
@@ -98,10 +181,10 @@ def darts_cmd(method, dataset, train_subset, val_subset, test_subset, epochs, wa
         if not as_json:
             _print_run(r)
         if out is not None:
-            _write(out, method, cfg, data, results)
+            write_darts_outputs(out, method, cfg, data, results)
 
     run_seeds(method, cfg, seed_list, data=data, progress=say, on_result=done)
-    payload = _payload(method, cfg, data, results)
+    payload = darts_payload(method, cfg, data, results)
     if as_json:
         click.echo(json.dumps(payload, allow_nan=False))
     else:
@@ -126,9 +209,10 @@ def _scores(d: dict, digits: int = 2) -> str:
 
 
 def _ops_line(values, fmt: str) -> str:
+    from archscape.opdist.darts_output import SHORT_OPS
     from archscape.spaces.nb201 import OPS
 
-    return " ".join(f"{_SHORT[o]} {format(v, fmt)}" for o, v in zip(OPS, values))
+    return " ".join(f"{SHORT_OPS[o]} {format(v, fmt)}" for o, v in zip(OPS, values))
 
 
 def _print_run(r) -> None:
@@ -176,77 +260,7 @@ def _print_summary(results, summary: dict) -> None:
         click.echo("  " + ", ".join(extra))
 
 
-# ------------------------------------------------------------------ files
-def _clean(obj):
-    """JSON-safe: NaN and infinities become null."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
+for _command in (analyze_cmd, speedup_cmd, darts_cmd):
+    opdist.add_command(_command)
 
-
-def _payload(method: str, cfg, data, results) -> dict[str, Any]:
-    from archscape.opdist.seed_summary import summarize
-
-    return _clean({"method": method, "data": data.summary(), "data_info": data.info,
-                   "runs": [r.to_dict() for r in results], "summary": summarize(results)})
-
-
-def _write(out: Path, method: str, cfg, data, results) -> None:
-    from archscape.spaces.nb201 import OPS
-    from archscape.util import atomic_path
-
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ArchscapeError(f"cannot create the output folder {out}: {exc.strerror}") from None
-    with atomic_path(out / "results.json") as tmp:
-        tmp.write_text(json.dumps(_payload(method, cfg, data, results), indent=2, allow_nan=False) + "\n")
-    with atomic_path(out / "trajectory.csv") as tmp, tmp.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["seed", "epoch", "edge", *OPS])
-        for r in results:
-            for h in r.history:
-                rows = h["probabilities"] if "probabilities" in h else [h["ratio"]]
-                for e, row in enumerate(rows):
-                    w.writerow([r.seed, h["epoch"], e if "probabilities" in h else "all", *(f"{v:.6f}" for v in row)])
-    _plot(out / f"trajectory-seed{results[-1].seed}.png", results[-1])
-
-
-def _plot(path: Path, r) -> None:
-    """Architecture probabilities against the epoch: one panel per edge (DARTS) or one for the ratio."""
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    from archscape.spaces.nb201 import EDGES, OPS
-    from archscape.util import atomic_path
-
-    epochs = [h["epoch"] for h in r.history]
-    if r.method == "darts":
-        fig = Figure(figsize=(10, 5.2))
-        axes = fig.subplots(2, 3, sharex=True, sharey=True).ravel()
-        for e, ax in enumerate(axes):
-            for k, op in enumerate(OPS):
-                ax.plot(epochs, [h["probabilities"][e][k] for h in r.history], marker="o", markersize=3, label=_SHORT[op])
-            ax.set_title(f"edge {EDGES[e][0]}->{EDGES[e][1]}", fontsize=9)
-        axes[0].legend(fontsize=7, frameon=False)
-        for ax in axes[3:]:
-            ax.set_xlabel("epoch")
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        fig.suptitle(f"DARTS seed {r.seed}: softmax(alpha) per edge; found {r.arch}", fontsize=8)
-    else:
-        fig = Figure(figsize=(5.5, 3.6))
-        ax = fig.subplots()
-        for k, op in enumerate(OPS):
-            ax.plot(epochs, [h["ratio"][k] for h in r.history], marker="o", markersize=3, label=_SHORT[op])
-        ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel("op ratio softmax(theta)")
-        ax.legend(fontsize=7, frameon=False)
-        ax.set_title(f"distribution seed {r.seed} ({r.settings['estimator']})", fontsize=9)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
+__all__ = ["opdist"]

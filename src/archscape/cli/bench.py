@@ -1,0 +1,135 @@
+"""``archscape bench ...``: list, query and export benchmarks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from archscape.cli.common import echo_json
+from archscape.errors import ArchscapeError
+
+
+@click.group()
+def bench() -> None:
+    """Query and export tabular benchmarks."""
+
+
+@bench.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array instead of a table.")
+def bench_list(as_json: bool) -> None:
+    """List the benchmarks with their size, metrics, fidelities and noise seeds."""
+    from archscape.benchmarks import BENCHMARKS, load_benchmark
+    from archscape.data import registry
+
+    rows = []
+    for name, spec in BENCHMARKS.items():
+        missing = [d for d in spec.data if not registry.is_available(d)]
+        status = "ready"
+        info = {"name": name, "summary": spec.summary}
+        if missing:
+            status = "needs: archscape data fetch " + " ".join(missing)
+        else:
+            try:
+                info.update(load_benchmark(name).info())
+            except ArchscapeError as exc:
+                status = str(exc)
+        info["status"] = status
+        rows.append(info)
+    if as_json:
+        echo_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="archscape benchmarks", show_lines=False)
+    for col in ("name", "what", "size", "metrics", "objective", "fidelities", "seeds", "status"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(
+            r["name"],
+            r["summary"],
+            f"{r['size']:,}" if isinstance(r.get("size"), int) else "-",
+            ", ".join(r.get("metrics", [])),
+            r.get("objective", "-"),
+            _ranges(r.get("fidelities", [])),
+            str(r.get("noise_seeds", "-")),
+            r["status"],
+        )
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
+
+
+def _ranges(values) -> str:
+    """``[1, 2, 3, 12]`` -> ``"1..3, 12"``: runs of consecutive integers shortened."""
+    out, run = [], []
+    for v in sorted(values):
+        if run and v == run[-1] + 1:
+            run.append(v)
+            continue
+        if run:
+            out.append(f"{run[0]}..{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)))
+        run = [v]
+    if run:
+        out.append(f"{run[0]}..{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)))
+    return ", ".join(out)
+
+
+@bench.command("query")
+@click.argument("benchmark")
+@click.argument("arch")
+@click.option("--noise", default="mean", show_default=True, help="mean (average of seeds), seed (draw one), or a seed number.")
+@click.option("--fidelity", default=None, help="Training budget (epochs) of the table; default: the full budget.")
+@click.option("--seed", default=0, show_default=True, help="Generator seed for --noise seed.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def bench_query(benchmark: str, arch: str, noise: str, fidelity: str | None, seed: int, as_json: bool) -> None:
+    """Query one architecture (its text form or table index)."""
+    import numpy as np
+
+    from archscape.benchmarks import check_noise, load_benchmark
+
+    b = load_benchmark(benchmark)
+    noise_mode = check_noise(noise)
+    key = int(arch) if arch.strip().isdigit() and b.space.size is not None else arch
+    evaluation = b.query(key, noise=noise_mode, fidelity=b.check_fidelity(fidelity), rng=np.random.default_rng(seed))
+    out = b.evaluation_json(evaluation)
+    if as_json:
+        echo_json(out)
+        return
+    click.echo(f"{out['benchmark']}  index {out['index']}  fidelity {out['fidelity']}  seed {out['seed'] if out['seed'] is not None else 'mean'}")
+    click.echo(out["arch"])
+    from archscape.benchmarks.base import METRIC_UNITS
+
+    for m, v in out["metrics"].items():
+        click.echo(f"  {m:<12} {v if v is None else f'{v:.6g}'} {METRIC_UNITS.get(m, '')}")
+
+
+@bench.command("export")
+@click.argument("benchmark")
+@click.option("--noise", default="mean", show_default=True, help="mean, all (one column per seed) or a seed number.")
+@click.option("--fidelity", default=None, help="Training budget (epochs); default: the full budget.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="FILE.csv or FILE.parquet")
+def bench_export(benchmark: str, noise: str, fidelity: str | None, out: Path) -> None:
+    """Write the whole table, one row per architecture."""
+    from archscape.benchmarks import load_benchmark
+    from archscape.benchmarks.table import TableBenchmark
+    from archscape.util import atomic_path
+
+    if out.suffix not in (".csv", ".parquet"):
+        raise ArchscapeError(f"unknown export format {out.suffix or out.name!r}; accepted: .csv, .parquet")
+    b = load_benchmark(benchmark)
+    if not isinstance(b, TableBenchmark):
+        raise ArchscapeError(f"{benchmark} is not a table and cannot be exported")
+    frame = b.to_frame(noise=noise if noise == "all" else _noise_arg(noise), fidelity=b.check_fidelity(fidelity))
+    with atomic_path(out) as tmp:
+        if out.suffix == ".csv":
+            frame.to_csv(tmp, index=False)
+        else:
+            frame.to_parquet(tmp, index=False)
+    click.echo(f"wrote {len(frame):,} rows to {out}")
+
+
+def _noise_arg(noise: str):
+    from archscape.benchmarks import check_noise
+
+    return check_noise(noise)
