@@ -21,7 +21,7 @@ from archscape.data import registry
 from archscape.errors import ArchscapeError, MissingExtra, UnsupportedOperation
 from archscape.params import InvalidParameter
 from archscape.predictors import make_predictor, predictor_names
-from archscape.predictors.evaluate import evaluate_predictors, rank_measures, top_precision
+from archscape.predictor_eval.evaluate import evaluate_predictors, rank_measures, top_precision
 from archscape.predictors.targets import TargetMap
 from archscape.spaces import get_space, space_names, spaces_with
 

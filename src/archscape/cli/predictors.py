@@ -48,7 +48,7 @@ def eval_cmd(bench: str, predictor_specs: tuple[str, ...], encodings: tuple[str,
     sampled without replacement; other benchmarks, e.g. nb301, are queried
     on architectures sampled from the space).
     """
-    from archscape.predictors.evaluate import evaluate_predictors, summary_lines
+    from archscape.predictor_eval.evaluate import evaluate_predictors, summary_lines
     from archscape.report.jsondata import jsonable
 
     # progress only for a person watching: scripts and --json readers get clean streams
@@ -58,7 +58,7 @@ def eval_cmd(bench: str, predictor_specs: tuple[str, ...], encodings: tuple[str,
                                  train_sizes=train_sizes, repeats=repeats, test_size=test_size, noise=noise,
                                  metric=metric, seed=seed, progress=progress)
     if out_dir is not None:
-        from archscape.predictors.plots import write_predictor_report
+        from archscape.predictor_eval.plots import write_predictor_report
 
         write_predictor_report(out_dir, result)
     if as_json:

@@ -39,7 +39,7 @@ from archscape.landscape.table import FiniteLandscape, finite_landscape
 from archscape.landscape.walks import WalkResult, autocorrelation
 
 #: modules that may add figures to ``archscape landscape BENCH`` (see :func:`landscape_extras`)
-EXTRA_MODULES = ["archscape.landscape.noise"]
+EXTRA_MODULES = ["archscape.landscape.plots_noise"]
 
 #: the accepted spellings of a noise mode for a landscape
 NOISE_HELP = "mean (average over seeds), all (mean and every recorded seed), or a seed number 0, 1, ..."

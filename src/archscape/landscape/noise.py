@@ -314,23 +314,3 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     for rec in frame.to_dict(orient="records"):
         out.append({k: (_float(v) if isinstance(v, float) else (int(v) if isinstance(v, np.integer) else v)) for k, v in rec.items()})
     return out
-
-
-def landscape_extra(bench: TableBenchmark, *, metric=None, fidelity=None, noise=None, seed=0, out_dir=None):
-    """The noise figures of ``archscape landscape BENCH`` (the hook its command looks for).
-
-    Returns ``("noise", summary, html_sections)``; a table with a single
-    recorded seed gets ``{"available": False, "reason": ...}`` instead.
-    """
-    try:
-        analysis = noise_analysis(bench, metric, fidelity=fidelity)
-    except NoiseUnavailable as exc:
-        return "noise", {"available": False, "reason": str(exc)}, []
-    sections = []
-    if out_dir is not None:
-        from archscape.landscape.plots_noise import write_noise_plots
-
-        images = [p for p in write_noise_plots(analysis, out_dir, formats=("png",)) if p.suffix == ".png"]
-        sections.append(("Noise: seed-to-seed spread against neighbour gaps, and seed-vs-seed ranks",
-                         [p.name for p in images], analysis.correlations.to_html(index=False, float_format="%.3f")))
-    return "noise", analysis.summary(), sections

@@ -26,7 +26,8 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from archscape.landscape.noise import NoiseAnalysis
+from archscape.benchmarks.table import TableBenchmark
+from archscape.landscape.noise import NoiseAnalysis, NoiseUnavailable, noise_analysis
 from archscape.landscape.theory import TheoryAnalysis
 from archscape.report.figures import save_figure
 from archscape.report.style import COLOURS, STYLE
@@ -207,9 +208,27 @@ def write_theory_report(analysis: TheoryAnalysis, out: str | Path) -> list[Path]
     return [_dump(analysis.summary(), out / f"{analysis.benchmark}-theory-{tag}.json"), *write_theory_plots(analysis, out)]
 
 
+def landscape_extra(bench: TableBenchmark, *, metric=None, fidelity=None, noise=None, seed=0, out_dir=None):
+    """The noise figures of ``archscape landscape BENCH`` (the hook its command looks for).
+
+    Returns ``("noise", summary, html_sections)``; a table with a single
+    recorded seed gets ``{"available": False, "reason": ...}`` instead.
+    """
+    try:
+        analysis = noise_analysis(bench, metric, fidelity=fidelity)
+    except NoiseUnavailable as exc:
+        return "noise", {"available": False, "reason": str(exc)}, []
+    sections = []
+    if out_dir is not None:
+        images = [p for p in write_noise_plots(analysis, out_dir, formats=("png",)) if p.suffix == ".png"]
+        sections.append(("Noise: seed-to-seed spread against neighbour gaps, and seed-vs-seed ranks",
+                         [p.name for p in images], analysis.correlations.to_html(index=False, float_format="%.3f")))
+    return "noise", analysis.summary(), sections
+
+
 def _noise_label(noise) -> str:
     return "mean over seeds" if noise == "mean" else f"seed {noise}"
 
 
-__all__ = ["noise_figure", "seed_figure", "theory_figure", "write_noise_plots", "write_noise_report", "write_theory_plots",
+__all__ = ["landscape_extra", "noise_figure", "seed_figure", "theory_figure", "write_noise_plots", "write_noise_report", "write_theory_plots",
            "write_theory_report"]

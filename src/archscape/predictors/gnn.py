@@ -32,25 +32,17 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from archscape.errors import MissingExtra, UnsupportedOperation
+from archscape.errors import UnsupportedOperation
 from archscape.params import Interval, Options
 from archscape.predictors.base import Prediction, Predictor
 from archscape.predictors.targets import TARGETS, TargetMap
 from archscape.predictors.vector import seed_from
 from archscape.spaces import GraphBatch, spaces_with
+from archscape.torch_support import require_torch, torch_threads
 from archscape.spaces.base import Genotype, SearchSpace
 
 #: graphs scored per forward pass when predicting
 PREDICT_CHUNK = 8192
-
-
-def require_torch():
-    """Import and return torch, or raise one line naming the extra to install."""
-    try:
-        import torch
-    except ImportError:
-        raise MissingExtra("the gnn predictor needs PyTorch: pip install 'archscape[train]' (torch==2.13.0)") from None
-    return torch
 
 
 def _network(torch, n_features: int, hidden: int, layers: int):
@@ -119,7 +111,7 @@ class GNNPredictor(Predictor):
         return self.encoding
 
     def _start(self) -> None:
-        self.torch_ = require_torch()
+        self.torch_ = require_torch("the gnn predictor")
         self.view_ = self.space_.graph_view()
         if self.view_ is None:
             raise UnsupportedOperation(
@@ -145,8 +137,6 @@ class GNNPredictor(Predictor):
         z = torch.from_numpy(self.targets_.z.astype(np.float32))
         n = len(genotypes)
         seed = seed_from(self.rng_)
-        from archscape.train.trainer import torch_threads
-
         with torch_threads(1), torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             net = _network(torch, self.view_.n_features, self.hidden, self.num_layers)
@@ -166,8 +156,6 @@ class GNNPredictor(Predictor):
     def _predict(self, genotypes: list[Genotype]) -> Prediction:
         torch = self.torch_
         out = []
-        from archscape.train.trainer import torch_threads
-
         with torch_threads(1), torch.no_grad():
             for start in range(0, len(genotypes), PREDICT_CHUNK):
                 x, a, m = self._tensors(self.graphs(genotypes[start : start + PREDICT_CHUNK]))
@@ -175,4 +163,4 @@ class GNNPredictor(Predictor):
         return Prediction(self.targets_.inverse(np.concatenate(out)), None)
 
 
-__all__ = ["GNNPredictor", "require_torch"]
+__all__ = ["GNNPredictor"]

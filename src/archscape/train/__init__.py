@@ -7,13 +7,6 @@ says which extra to install.
 
 from __future__ import annotations
 
-from archscape.errors import MissingExtra
+from archscape.torch_support import require_torch
 
-
-def require_torch():
-    """Import and return torch, or raise one line naming the extra to install."""
-    try:
-        import torch
-    except ImportError:
-        raise MissingExtra("real training needs PyTorch: pip install 'archscape[train]' (torch==2.13.0)") from None
-    return torch
+__all__ = ["require_torch"]

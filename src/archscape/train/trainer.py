@@ -35,13 +35,11 @@ from __future__ import annotations
 import math
 import os
 import time
-import warnings
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from archscape.errors import ArchscapeError
-from archscape.train import require_torch
+from archscape.torch_support import deterministic_algorithms, require_torch, torch_threads
 from archscape.train.datasets import BatchTransform, DatasetSplits, Split
 
 # cuBLAS reads this when it starts; deterministic GEMMs on CUDA need it.
@@ -409,43 +407,6 @@ def _make_schedule(optimizer, cfg: TrainConfig, epochs: int, steps: int):
         return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: 0.5 * (1.0 + math.cos(math.pi * min(t, total) / total)))
     step_size = cfg.step_size or max(1, epochs // 3)
     return torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=cfg.gamma)
-
-
-@contextmanager
-def torch_threads(n: int | None):
-    """torch's CPU threads set to ``n`` inside the block (``None``: left alone), restored after."""
-    torch = require_torch()
-    before = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        if n is not None and before != n:
-            torch.set_num_threads(before)
-
-
-@contextmanager
-def deterministic_algorithms(enabled: bool):
-    """torch's deterministic algorithms (and cuDNN's) inside the block when ``enabled``, restored after."""
-    torch = require_torch()
-    before = (
-        torch.are_deterministic_algorithms_enabled(),
-        torch.is_deterministic_algorithms_warn_only_enabled(),
-        torch.backends.cudnn.benchmark,
-        torch.backends.cudnn.deterministic,
-    )
-    with warnings.catch_warnings():
-        if enabled:
-            warnings.filterwarnings("ignore", message=".*does not have a deterministic implementation.*")
-            torch.use_deterministic_algorithms(True, warn_only=True)
-            torch.backends.cudnn.benchmark = False
-            torch.backends.cudnn.deterministic = True
-        try:
-            yield
-        finally:
-            torch.use_deterministic_algorithms(before[0], warn_only=before[1])
-            torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = before[2], before[3]
 
 
 class _EpochBar:

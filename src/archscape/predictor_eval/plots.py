@@ -21,7 +21,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from archscape.predictors.evaluate import MEASURE_TITLES, PredictorEvaluation
+from archscape.predictor_eval.evaluate import MEASURE_TITLES, PredictorEvaluation
 from archscape.report.figures import save_figure
 from archscape.report.html import Section, frame_html, write_index
 from archscape.report.jsondata import write_json
