@@ -82,8 +82,7 @@ def test_the_package_and_the_command_import_without_torch():
         "        if name.split('.')[0] == 'torch':\n"
         "            raise ImportError('no torch here')\n"
         "sys.meta_path.insert(0, NoTorch())\n"
-        "import archscape.cli, archscape.opdist.darts, archscape.cli.opdist
-"
+        "import archscape.cli, archscape.opdist.darts, archscape.cli.opdist\n"
         "assert 'torch' not in sys.modules\n"
         "from archscape.cli import main\n"
         "sys.exit(main(['opdist', 'darts', *sys.argv[1:]]))\n"
