@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -105,13 +106,14 @@ def pending_tasks(store: Store, study_id: int, config: RunConfig) -> list[TrialT
 
 
 def run_study(
-    config: RunConfig | StudyFile,
+    config: RunConfig | StudyFile | str | Path | None = None,
     store_path: str | Path | None = None,
     *,
     workers: int | None = None,
     executor: ExecutorSettings | str | None = None,
     commit_every: float = COMMIT_EVERY,
     progress: bool = False,
+    **settings: Any,
 ) -> StudyResult:
     """Run every unfinished trial of ``config`` into the store at ``store_path``.
 
@@ -121,8 +123,18 @@ def run_study(
     processes for more.  It changes where evaluations run, never their numbers.
 
     ``config`` may be a :class:`~archscape.run.study.StudyFile` (``StudyFile.load("study.yaml")``):
-    its store and executor are used unless ``store_path`` / ``executor`` / ``workers`` are given.
+    its store and executor are used unless ``store_path`` / ``executor`` / ``workers`` are given.  A path
+    is read as a study file; with no config, the keyword ``settings`` are the study's
+    (``run_study(benchmark="nb201-cifar10", optimizers=["random", "local"], budget=100, trials=10,
+    store_path="runs/a.sqlite")``); with a study file they override its keys.
     """
+    if isinstance(config, (str, Path)):
+        config = StudyFile.load(config, settings=settings)
+    elif config is None:
+        config = StudyFile.from_mapping({}, settings=settings)
+    elif settings:
+        raise ArchscapeError(f"run_study takes settings ({', '.join(settings)}) with a study file or none, not with a "
+                             f"{type(config).__name__}")
     if isinstance(config, StudyFile):
         store_path = config.store_path() if store_path is None else store_path
         if executor is None and workers is None:
