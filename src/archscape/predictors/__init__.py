@@ -8,8 +8,6 @@ registered one; ``predictor_names()`` lists them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from archscape.predictors.base import Prediction, Predictor
 from archscape.registry import Registry
 
@@ -23,18 +21,10 @@ PREDICTORS.register("lgbm", "archscape.predictors.lgbm:LGBMPredictor")
 PREDICTORS.register("gnn", "archscape.predictors.gnn:GNNPredictor")
 
 
-def register_predictor(name: str, factory: Any, *, replace: bool = False) -> None:
-    """Register a predictor class (or ``"module:Class"``) under ``name``."""
-    PREDICTORS.register(name, factory, replace=replace)
-
-
-def predictor_names() -> list[str]:
-    return PREDICTORS.names()
-
-
-def make_predictor(name: str, **params: Any) -> Predictor:
-    """Build a registered predictor; an unknown hyper-parameter is named in one line."""
-    return PREDICTORS.make(name, **params)
+#: the registry's own methods, under the names the package has always had
+register_predictor = PREDICTORS.register
+predictor_names = PREDICTORS.names
+make_predictor = PREDICTORS.make
 
 
 __all__ = ["PREDICTORS", "Prediction", "Predictor", "make_predictor", "predictor_names", "register_predictor"]

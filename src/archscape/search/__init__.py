@@ -7,8 +7,6 @@ builds one, ``optimizer_names()`` lists them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from archscape.registry import Registry
 from archscape.search.base import Optimizer, SearchExhausted
 
@@ -24,18 +22,10 @@ OPTIMIZERS.register("nago-bo", "archscape.search.nago_bo:NagoBO")
 OPTIMIZERS.register("predictor", "archscape.search.predictor_search:PredictorSearch")
 
 
-def register_optimizer(name: str, factory: Any, *, replace: bool = False) -> None:
-    """Register an optimizer class (or ``"module:Class"``) under ``name``."""
-    OPTIMIZERS.register(name, factory, replace=replace)
-
-
-def optimizer_names() -> list[str]:
-    return OPTIMIZERS.names()
-
-
-def make_optimizer(name: str, **params: Any) -> Optimizer:
-    """Build a registered optimizer; an unknown hyper-parameter is named in one line."""
-    return OPTIMIZERS.make(name, **params)
+#: the registry's own methods, under the names the package has always had
+register_optimizer = OPTIMIZERS.register
+optimizer_names = OPTIMIZERS.names
+make_optimizer = OPTIMIZERS.make
 
 
 __all__ = ["OPTIMIZERS", "Optimizer", "SearchExhausted", "make_optimizer", "optimizer_names", "register_optimizer"]
