@@ -53,3 +53,35 @@ def test_demo_small(capsys, tmp_path):
     for name in ("random", "local", "evolution", "bananas"):
         assert name in out
     assert (tmp_path / "demo-report" / "index.html").is_file()
+
+
+def _evaluations(path) -> list:
+    """Every stored evaluation but its wall-clock fields, in trial and query order."""
+    with Store(path, create=False) as s:
+        frame = s.evaluation_frame(s.studies()[0].id)
+    timed = [c for c in frame.columns if "wall" in c or c in ("started", "finished", "elapsed")]
+    return frame.drop(columns=timed).to_dict("records")
+
+
+def test_the_cli_and_run_study_read_a_study_file_alike(capsys, tmp_path):
+    from archscape.run.runner import run_study
+    from archscape.run.study import StudyFile
+
+    config = tmp_path / "study.yaml"
+    config.write_text(f"benchmark: nb201-cifar10\noptimizers: [random, 'local:improvement=best', evolution]\n"
+                      f"budget: 30\ntrials: 2\nseed: 7\nworkers: 2\nstore: {tmp_path / 'from-file.sqlite'}\n")
+    study = StudyFile.load(config)
+    assert study.store == tmp_path / "from-file.sqlite" and study.executor.kind == "process" and study.executor.workers == 2
+    code, out, err = run(capsys, "run", "--config", config, "--no-progress")
+    assert code == 0, err
+    assert "180 evaluations" in out
+    result = run_study(study.with_store(tmp_path / "api.sqlite"))
+    assert result.n_evaluations == 180
+    stored = _evaluations(tmp_path / "from-file.sqlite")
+    assert len(stored) == 180 and {"objective", "arch"} <= set(stored[0])
+    assert stored == _evaluations(tmp_path / "api.sqlite")
+    # a flag overrides the file's key, as the API's settings do
+    flagged = StudyFile.load(config, settings={"budget": 10}, executor={"kind": "serial"})
+    assert flagged.config.budget == 10 and flagged.executor.kind == "serial" and flagged.config.trials == 2
+    code, _, err = run(capsys, "run", "--config", config, "--dataset", "mnist")
+    assert code == 2 and err.strip() == "error: --dataset sets how networks are trained; add --evaluator train"

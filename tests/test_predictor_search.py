@@ -8,7 +8,7 @@ import pytest
 from archscape.benchmarks import load_benchmark
 from archscape.errors import ArchscapeError, UnsupportedOperation
 from archscape.params import InvalidParameter, Options
-from archscape.predictors import _PREDICTORS, Prediction, Predictor
+from archscape.predictors import PREDICTORS, Prediction, Predictor
 from archscape.run.config import config_from_mapping
 from archscape.run.runner import run_study
 from archscape.run.store import Store
@@ -41,8 +41,10 @@ class Ridge(Predictor):
 
 
 @pytest.fixture(autouse=True)
-def ridge(monkeypatch):
-    monkeypatch.setitem(_PREDICTORS, "test-ridge", Ridge)
+def ridge():
+    PREDICTORS.register("test-ridge", Ridge)
+    yield
+    PREDICTORS.unregister("test-ridge")
 
 
 def _driven(space_name: str, value, **params):
@@ -129,10 +131,13 @@ class NoStd(Ridge):
     has_std = False
 
 
-def test_acquisitions_needing_a_std_are_refused_without_one(monkeypatch):
-    monkeypatch.setitem(_PREDICTORS, "test-nostd", NoStd)
-    with pytest.raises(InvalidParameter, match="only with a predictor that gives a standard deviation"):
-        make_optimizer("predictor", predictor="test-nostd", acquisition="ei").setup(get_space("nb201"), np.random.default_rng(0))
+def test_acquisitions_needing_a_std_are_refused_without_one():
+    PREDICTORS.register("test-nostd", NoStd)
+    try:
+        with pytest.raises(InvalidParameter, match="only with a predictor that gives a standard deviation"):
+            make_optimizer("predictor", predictor="test-nostd", acquisition="ei").setup(get_space("nb201"), np.random.default_rng(0))
+    finally:
+        PREDICTORS.unregister("test-nostd")
 
 
 @pytest.mark.slow

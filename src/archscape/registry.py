@@ -111,6 +111,13 @@ class Registry(Generic[T]):
         """The factory (class or function) registered as ``name``, imported if it was lazy."""
         return self.entry(name).load()
 
+    def __getitem__(self, name: str) -> Any:
+        return self.get(name)
+
+    def items(self) -> list[tuple[str, Any]]:
+        """(name, loaded target) of every entry (imports the lazy ones)."""
+        return [(n, self.get(n)) for n in self.names()]
+
     def make(self, name: str, *args: Any, **params: Any) -> T:
         """Call the factory of ``name``; parameters it does not take are named in one line."""
         factory = self.get(name)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from archscape.benchmarks.base import Benchmark
-from archscape.errors import unknown
+from archscape.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -25,19 +25,16 @@ class BenchmarkSpec:
     default_noise: str = "seed"
 
 
-BENCHMARKS: dict[str, BenchmarkSpec] = {}
+#: name -> :class:`BenchmarkSpec` (what the benchmark is, what it needs, and its loader)
+BENCHMARKS: Registry[BenchmarkSpec] = Registry("benchmark")
 
 
-def register(spec: BenchmarkSpec) -> None:
-    BENCHMARKS[spec.name] = spec
+def register(spec: BenchmarkSpec, *, replace: bool = False) -> None:
+    BENCHMARKS.register(spec.name, spec, replace=replace)
 
 
 def load_benchmark(name: str) -> Benchmark:
-    try:
-        spec = BENCHMARKS[name]
-    except KeyError:
-        raise unknown("benchmark", name, BENCHMARKS) from None
-    return spec.loader()
+    return BENCHMARKS.get(name).loader()
 
 
 def _nb201(dataset: str) -> Callable[[], Benchmark]:

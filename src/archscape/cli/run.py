@@ -1,7 +1,7 @@
 """``archscape run``, ``archscape gain`` and ``archscape demo``: studies into stores, and what they gained.
 
-The mapping of a YAML file, flags and resume settings onto a run is kept as
-it was (it moves to one study-file model in ``archscape.run`` later).
+A run is a :class:`archscape.run.study.StudyFile`: the flags only override its keys, so
+``archscape run --config F`` and ``run_study(StudyFile.load(F))`` store the same evaluations.
 """
 
 from __future__ import annotations
@@ -59,84 +59,32 @@ def run_cmd(config_file, benchmark, optimizers, budget, trials, seed, noise, fid
             dataset, epochs, batch_size, device, threads, train_subset, val_subset, test_subset, name, workers,
             executor, address, cpus_per_eval, gpus_per_eval, retries, store_path, resume_path, commit_every, report_dir, no_progress) -> None:
     """Compare NAS optimizers on a benchmark, or by training networks: many trials into a store, optionally a report."""
-    from archscape.run.config import config_from_mapping, load_config_file
-    from archscape.run.runner import run_study, stored_config
+    from archscape.run.runner import run_study
+    from archscape.run.study import StudyFile
 
     flags = {"benchmark": benchmark, "optimizers": list(optimizers) or None, "budget": budget, "trials": trials,
              "seed": seed, "noise": noise, "fidelity": fidelity, "report_metric": report_metric, "name": name,
              "space": space, "opdist_samples": opdist_samples, "evaluator": evaluator}
-    train_flags = {k: v for k, v in (("dataset", dataset), ("epochs", epochs), ("batch_size", batch_size), ("device", device), ("threads", threads),
-                                     ("train_subset", train_subset), ("val_subset", val_subset), ("test_subset", test_subset))
-                   if v is not None}
+    train_flags = {"dataset": dataset, "epochs": epochs, "batch_size": batch_size, "device": device, "threads": threads,
+                   "train_subset": train_subset, "val_subset": val_subset, "test_subset": test_subset}
+    executor_flags = {"kind": executor, "workers": workers, "address": address, "cpus": cpus_per_eval,
+                      "gpus": gpus_per_eval, "retries": retries}
     if resume_path is not None:
-        given = [k for k in RESULT_FLAGS if flags[k] is not None] + [k for k in train_flags if k != "device"]
-        given += ["config"] if config_file else []
+        given = [k for k in RESULT_FLAGS if flags[k] is not None]
+        given += [k for k, v in train_flags.items() if v is not None and k != "device"] + (["config"] if config_file else [])
         if given:
             raise ArchscapeError(f"--resume continues the stored settings; drop --{given[0].replace('_', '-')}")
         if store_path is not None and store_path != resume_path:
             raise ArchscapeError("give either --store or --resume, not both")
-        config = stored_config(resume_path)
-        if device is not None:  # where it runs, not what it computes
-            if config.train is None:
-                raise ArchscapeError("--device applies to studies of the train evaluator")
-            config = config.model_copy(update={"train": config.train.model_copy(update={"device": device})})
-        store_path = resume_path
+        study = StudyFile.resume(resume_path, device=device, executor=executor_flags)
+    elif config_file is not None:
+        study = StudyFile.load(config_file, settings=flags, train=train_flags, executor=executor_flags, store=store_path)
     else:
-        data = load_config_file(config_file) if config_file else {}
-        runtime = {k: data.pop(k) for k in ("workers", "store", "executor") if k in data}
-        data.update({k: v for k, v in flags.items() if v is not None})
-        if train_flags:
-            if data.get("evaluator") != "train":
-                raise ArchscapeError(f"--{next(iter(train_flags)).replace('_', '-')} sets how networks are trained; add --evaluator train")
-            train = data.get("train") or {}
-            if not isinstance(train, dict):
-                raise ArchscapeError(f"'train' in {config_file} must be a mapping of training settings")
-            data["train"] = {**train, **train_flags}
-        if data.get("evaluator") == "train":  # training is slow: one trial of one optimizer unless told otherwise
-            data.setdefault("trials", 1)
-            data.setdefault("optimizers", [_default_train_optimizer(data.get("space"))])
-        source = str(config_file) if config_file else "settings"
-        config = config_from_mapping(data, source)
-        if store_path is None:
-            default = (f"runs/{config.space or 'train'}-{config.train.dataset}.sqlite" if config.evaluator == "train"
-                       else f"runs/{config.benchmark}.sqlite")
-            store_path = Path(runtime.get("store") or default)
-    if resume_path is not None or config_file is None:
-        runtime = {}
-    settings = _executor(runtime, {"kind": executor, "workers": workers, "address": address, "cpus": cpus_per_eval,
-                                   "gpus": gpus_per_eval, "retries": retries}, config_file)
-    result = run_study(config, store_path, executor=settings, commit_every=commit_every, progress=not no_progress)
+        study = StudyFile.from_mapping({}, settings=flags, train=train_flags, executor=executor_flags, store=store_path)
+    result = run_study(study, commit_every=commit_every, progress=not no_progress)
     click.echo(f"{result.n_evaluations:,} evaluations in {result.n_trials} trials stored in {result.store} ({result.wall_seconds:.1f} s)")
     if report_dir is not None:
-        write_report([store_path], report_dir)
-
-
-def _executor(runtime: dict, flags: dict, config_file):
-    """Executor settings from the config file's ``workers``/``executor`` keys, overridden by flags."""
-    from archscape.run.executors import executor_settings
-
-    options = runtime.get("executor") or {}
-    if isinstance(options, str):
-        options = {"kind": options}
-    if not isinstance(options, dict):
-        raise ArchscapeError(f"'executor' in {config_file} must be a name ({', '.join(EXECUTORS)}) or a mapping")
-    unknown = sorted(set(options) - {"kind", "workers", "address", "cpus", "gpus", "retries"})
-    if unknown:
-        raise ArchscapeError(f"unknown key 'executor.{unknown[0]}' in {config_file}; accepted: kind, workers, address, cpus, gpus, retries")
-    if "workers" in runtime:
-        options.setdefault("workers", runtime["workers"])
-    options.update({k: v for k, v in flags.items() if v is not None})
-    try:
-        return executor_settings(options.pop("kind", None), options.pop("workers", None), **options)
-    except TypeError as exc:
-        raise ArchscapeError(f"bad executor settings in {config_file}: {exc}") from None
-
-
-def _default_train_optimizer(space: str | None) -> str:
-    """The search run by ``--evaluator train`` without ``--optimizer``: NAGO's BO on its space, else random search."""
-    from archscape.search import optimizer_names
-
-    return "nago-bo" if space == "nago" and "nago-bo" in optimizer_names() else "random"
+        write_report([study.store_path()], report_dir)
 
 
 @click.command("gain")
@@ -146,8 +94,9 @@ def _default_train_optimizer(space: str | None) -> str:
               help="A trial meets the target when its incumbent does, or when it first evaluates an architecture that does.")
 @click.option("--bootstrap", "n_boot", type=click.IntRange(0), default=2000, show_default=True, help="Bootstrap resamples of the CI.")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Seed of the bootstrap (and simulations).")
-@click.option("--sim-trials", type=click.IntRange(1), default=100, show_default=True,
-              help="Where the space cannot be enumerated: random-search trials simulated for E[queries].")
+@click.option("--sim-trials", type=click.IntRange(1), default=None,
+              help="Where the space cannot be enumerated: random-search trials simulated for E[queries].  "
+                   "[default: gain_table's, 100]")
 @click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With a config: the store to run it into (default runs/<config name>.sqlite).")
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="With a config: worker processes.")
@@ -164,18 +113,17 @@ def gain_cmd(sources, targets, hit, n_boot, seed, sim_trials, store_path, worker
     stores = []
     for source in sources:
         if source.suffix.lower() in (".yaml", ".yml"):
-            from archscape.run.config import config_from_mapping, load_config_file
             from archscape.run.runner import run_study
+            from archscape.run.study import StudyFile
 
-            data = load_config_file(source)
-            runtime = {k: data.pop(k) for k in ("workers", "store", "executor") if k in data}
-            config = config_from_mapping(data, str(source))
-            store = store_path or Path(runtime.get("store") or f"runs/{source.stem}.sqlite")
-            run_study(config, store, workers=workers, progress=not as_json)
+            study = StudyFile.load(source, store=store_path)
+            store = study.store or Path(f"runs/{source.stem}.sqlite")
+            run_study(study.config, store, workers=workers, progress=not as_json)
             stores.append(store)
         else:
             stores.append(source)
-    table = gain_table(stores, targets or ("top-k:1",), hit=hit, n_boot=n_boot, seed=seed, sim_trials=sim_trials)
+    options = {} if sim_trials is None else {"sim_trials": sim_trials}  # one default: gain_table's SIM_TRIALS
+    table = gain_table(stores, targets or ("top-k:1",), hit=hit, n_boot=n_boot, seed=seed, **options)
     if as_json:
         from archscape.report.jsondata import jsonable
 

@@ -115,6 +115,13 @@ class Comparison:
         return list(self.label_map)
 
 
+def store_frame(stores: str | Path | Iterable[str | Path]) -> pd.DataFrame:
+    """Every evaluation of every study in one or more stores, one row each, with a ``study`` column first."""
+    studies = load_studies([stores] if isinstance(stores, (str, Path)) else stores)
+    frames = [s.frame.assign(study=s.key)[["study", *s.frame.columns]] for s in studies]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def load_studies(stores: Iterable[str | Path]) -> list[StudyData]:
     """Every study of every store, in order; a bad path raises :class:`ArchscapeError` (one line)."""
     out: list[StudyData] = []

@@ -195,8 +195,12 @@ def bootstrap_ci(values: np.ndarray, expected: float, n_boot: int, seed: int, le
     return float(np.quantile(gains, alpha)), float(np.quantile(gains, 1 - alpha))
 
 
+#: random-search trials simulated for E[queries] where the space cannot be enumerated (the CLI's --sim-trials too)
+SIM_TRIALS = 100
+
+
 def gain_table(stores: Sequence[str | Path], targets: Iterable[str | Target] = ("top-k:1",), *, hit: str = "incumbent",
-               n_boot: int = 2000, seed: int = 0, sim_trials: int = 200) -> pd.DataFrame:
+               n_boot: int = 2000, seed: int = 0, sim_trials: int = SIM_TRIALS) -> pd.DataFrame:
     """One row per study, optimizer and target (see the module docstring for the columns' meaning)."""
     from archscape.report.collect import load_studies
 
@@ -294,6 +298,6 @@ def format_gain(table: pd.DataFrame, style: str = "text") -> str:
 
 
 __all__ = [
-    "HITS", "Target", "bootstrap_ci", "format_gain", "gain_table", "hitting_queries", "parse_target",
+    "HITS", "SIM_TRIALS", "Target", "bootstrap_ci", "format_gain", "gain_table", "hitting_queries", "parse_target",
     "random_search_expectation", "simulate_random_search", "simulated_queries", "target_threshold",
 ]

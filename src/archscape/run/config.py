@@ -115,8 +115,8 @@ class RunConfig(BaseModel):
         if self.noise is None:
             from archscape.benchmarks.registry import BENCHMARKS
 
-            spec = BENCHMARKS.get(self.benchmark)
-            self.noise = spec.default_noise if spec is not None and self.evaluator == "table" else "seed"
+            known = self.evaluator == "table" and self.benchmark in BENCHMARKS
+            self.noise = BENCHMARKS[self.benchmark].default_noise if known else "seed"
         return self
 
     @model_validator(mode="after")

@@ -16,13 +16,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from archscape.errors import ArchscapeError
 from archscape.run.config import RunConfig
 from archscape.run.evaluator import Evaluator
 from archscape.run.executors import ExecutorSettings, executor_settings, run_tasks
 from archscape.run.store import EvaluationRecord, Store, StoreError
+from archscape.run.study import StudyFile, stored_config
 from archscape.run.trial import TrialTask, evaluator_for
 from archscape.search import make_optimizer
 
@@ -88,17 +91,6 @@ def _difference(old: dict, new: dict) -> str:
     return "fingerprint differs"
 
 
-def stored_config(store_path: str | Path) -> RunConfig:
-    """The settings of the study in a store (for --resume)."""
-    with Store(store_path, create=False) as store:
-        studies = store.studies()
-        if not studies:
-            raise StoreError(f"{store_path} holds no study to resume")
-        data = dict(studies[0].config)
-        data["name"] = studies[0].name
-    return RunConfig.model_validate(data)
-
-
 def pending_tasks(store: Store, study_id: int, config: RunConfig) -> list[TrialTask]:
     tasks = []
     known = {(t.label, t.trial_index): t for t in store.trials(study_id)}
@@ -114,13 +106,14 @@ def pending_tasks(store: Store, study_id: int, config: RunConfig) -> list[TrialT
 
 
 def run_study(
-    config: RunConfig,
-    store_path: str | Path,
+    config: RunConfig | StudyFile | str | Path | None = None,
+    store_path: str | Path | None = None,
     *,
     workers: int | None = None,
     executor: ExecutorSettings | str | None = None,
     commit_every: float = COMMIT_EVERY,
     progress: bool = False,
+    **settings: Any,
 ) -> StudyResult:
     """Run every unfinished trial of ``config`` into the store at ``store_path``.
 
@@ -128,7 +121,27 @@ def run_study(
     ``"ray"`` (``workers``: the most trials in flight, default all), or :class:`~archscape.run.executors.ExecutorSettings` for Ray's
     address and per-evaluation resources; by default serial for one worker and
     processes for more.  It changes where evaluations run, never their numbers.
+
+    ``config`` may be a :class:`~archscape.run.study.StudyFile` (``StudyFile.load("study.yaml")``):
+    its store and executor are used unless ``store_path`` / ``executor`` / ``workers`` are given.  A path
+    is read as a study file; with no config, the keyword ``settings`` are the study's
+    (``run_study(benchmark="nb201-cifar10", optimizers=["random", "local"], budget=100, trials=10,
+    store_path="runs/a.sqlite")``); with a study file they override its keys.
     """
+    if isinstance(config, (str, Path)):
+        config = StudyFile.load(config, settings=settings)
+    elif config is None:
+        config = StudyFile.from_mapping({}, settings=settings)
+    elif settings:
+        raise ArchscapeError(f"run_study takes settings ({', '.join(settings)}) with a study file or none, not with a "
+                             f"{type(config).__name__}")
+    if isinstance(config, StudyFile):
+        store_path = config.store_path() if store_path is None else store_path
+        if executor is None and workers is None:
+            executor = config.executor
+        config = config.config
+    if store_path is None:
+        raise ArchscapeError("run_study needs a store path (or a StudyFile)")
     if not isinstance(executor, ExecutorSettings):
         executor = executor_settings(executor, workers)
     if executor.kind == "ray":

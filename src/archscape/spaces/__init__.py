@@ -12,8 +12,6 @@ declares operation slots, the registered ones and any added later.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from archscape.errors import unknown
 from archscape.registry import Registry
 from archscape.spaces.base import ENCODINGS, Genotype, SearchSpace
@@ -37,9 +35,8 @@ SPACES.register("nago", "archscape.spaces.nago:NagoSpace")
 DERIVED_SPACES.register("opdist", "archscape.spaces.opdist:OpDistSpace", needs="opdist")
 
 
-def register_space(name: str, factory: Callable[[], SearchSpace] | str, *, replace: bool = False) -> None:
-    """Register a space under ``name`` (a factory or ``"module:factory"``)."""
-    SPACES.register(name, factory, replace=replace)
+#: register a space under a name (a factory or ``"module:factory"``)
+register_space = SPACES.register
 
 
 def _derived(name: str) -> tuple[str, str] | None:
