@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from archscape.benchmarks.base import Benchmark
+from archscape.data import registry as data_registry
+from archscape.errors import ArchscapeError
 from archscape.registry import Registry
 
 
@@ -35,6 +37,26 @@ def register(spec: BenchmarkSpec, *, replace: bool = False) -> None:
 
 def load_benchmark(name: str) -> Benchmark:
     return BENCHMARKS.get(name).loader()
+
+
+def benchmark_status() -> list[dict]:
+    """Every registered benchmark: name, summary, its ``info()`` where it loads, and a ``status``
+    (``ready``, the ``archscape data fetch`` line that makes it so, or why it does not load)."""
+    rows = []
+    for name, spec in BENCHMARKS.items():
+        missing = [d for d in spec.data if not data_registry.is_available(d)]
+        info = {"name": name, "summary": spec.summary}
+        status = "ready"
+        if missing:
+            status = "needs: archscape data fetch " + " ".join(missing)
+        else:
+            try:
+                info.update(load_benchmark(name).info())
+            except ArchscapeError as exc:
+                status = str(exc)
+        info["status"] = status
+        rows.append(info)
+    return rows
 
 
 def _nb201(dataset: str) -> Callable[[], Benchmark]:

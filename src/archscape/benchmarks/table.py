@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy as np
 from archscape.benchmarks.base import Benchmark, Evaluation, Noise, check_noise
 from archscape.errors import ArchscapeError, DataError, NotInTable, unknown
 from archscape.spaces.base import Genotype, SearchSpace
+from archscape.util import atomic_path
 
 
 @dataclass
@@ -301,6 +303,19 @@ class TableBenchmark(Benchmark):
         col = self.values(metric, noise=noise, fidelity=fidelity)
         row = int(np.nanargmax(col))
         return self._genotype_at(row), float(col[row])
+
+    def export(self, out: str | Path, *, noise: Noise | str = "mean", fidelity: int | None = None) -> int:
+        """Write the whole table (:meth:`to_frame`) to ``out`` (``.csv`` or ``.parquet``), atomically; returns the rows."""
+        out = Path(out)
+        if out.suffix not in (".csv", ".parquet"):
+            raise ArchscapeError(f"unknown export format {out.suffix or out.name!r}; accepted: .csv, .parquet")
+        frame = self.to_frame(noise=noise if noise == "all" else check_noise(noise), fidelity=self.check_fidelity(fidelity))
+        with atomic_path(out) as tmp:
+            if out.suffix == ".csv":
+                frame.to_csv(tmp, index=False)
+            else:
+                frame.to_parquet(tmp, index=False)
+        return len(frame)
 
     def to_frame(self, *, noise: Noise = "mean", fidelity: int | None = None):
         """The whole table as a pandas DataFrame, one row per architecture.

@@ -20,23 +20,9 @@ def bench() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array instead of a table.")
 def bench_list(as_json: bool) -> None:
     """List the benchmarks with their size, metrics, fidelities and noise seeds."""
-    from archscape.benchmarks import BENCHMARKS, load_benchmark
-    from archscape.data import registry
+    from archscape.benchmarks.registry import benchmark_status
 
-    rows = []
-    for name, spec in BENCHMARKS.items():
-        missing = [d for d in spec.data if not registry.is_available(d)]
-        status = "ready"
-        info = {"name": name, "summary": spec.summary}
-        if missing:
-            status = "needs: archscape data fetch " + " ".join(missing)
-        else:
-            try:
-                info.update(load_benchmark(name).info())
-            except ArchscapeError as exc:
-                status = str(exc)
-        info["status"] = status
-        rows.append(info)
+    rows = benchmark_status()
     if as_json:
         echo_json(rows)
         return
@@ -113,23 +99,10 @@ def bench_export(benchmark: str, noise: str, fidelity: str | None, out: Path) ->
     """Write the whole table, one row per architecture."""
     from archscape.benchmarks import load_benchmark
     from archscape.benchmarks.table import TableBenchmark
-    from archscape.util import atomic_path
 
-    if out.suffix not in (".csv", ".parquet"):
-        raise ArchscapeError(f"unknown export format {out.suffix or out.name!r}; accepted: .csv, .parquet")
     b = load_benchmark(benchmark)
     if not isinstance(b, TableBenchmark):
         raise ArchscapeError(f"{benchmark} is not a table and cannot be exported")
-    frame = b.to_frame(noise=noise if noise == "all" else _noise_arg(noise), fidelity=b.check_fidelity(fidelity))
-    with atomic_path(out) as tmp:
-        if out.suffix == ".csv":
-            frame.to_csv(tmp, index=False)
-        else:
-            frame.to_parquet(tmp, index=False)
-    click.echo(f"wrote {len(frame):,} rows to {out}")
+    click.echo(f"wrote {b.export(out, noise=noise, fidelity=fidelity):,} rows to {out}")
 
 
-def _noise_arg(noise: str):
-    from archscape.benchmarks import check_noise
-
-    return check_noise(noise)
