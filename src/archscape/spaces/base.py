@@ -171,13 +171,24 @@ class SearchSpace(ABC):
         """
         raise self._no_slots()
 
+    def unit_vectors(self, genotypes: Iterable[Genotype]) -> np.ndarray:
+        """Spaces of continuous parameters: each genotype's parameters scaled to [0, 1] by their bounds (one row each)."""
+        raise UnsupportedOperation(f"search space {self.name!r} has no continuous parameters (no unit vectors)")
+
+    def model_size(self, genotype: Genotype, **options: Any) -> float:
+        """The parameter count of a genotype's network without building it (where the space can tell)."""
+        raise UnsupportedOperation(f"search space {self.name!r} has no built-in model size")
+
     def capabilities(self) -> dict[str, bool]:
         """Which optional capabilities the space offers (for listings and conformance suites)."""
+        own = type(self)
         return {
             "enumerable": self.size is not None,
             "graph": self.graph_view() is not None,
             "opdist": self.cell_layout() is not None,
             "network": self.network is not None,
+            "continuous": own.unit_vectors is not SearchSpace.unit_vectors,
+            "model_size": own.model_size is not SearchSpace.model_size,
         }
 
     def _no_slots(self) -> UnsupportedOperation:

@@ -539,6 +539,10 @@ class NagoSpace(SearchSpace):
         """Parameters of the network built for ``genotype`` at base width ``channels`` (no torch)."""
         return count_parameters(self.sample_graphs(genotype, graph_seed), channels, **options)
 
+    def model_size(self, genotype, *, channels: int, graph_seed: int = 0, **options: Any) -> float:
+        """:meth:`parameter_count` (the space's model-size capability)."""
+        return float(self.parameter_count(genotype, channels, graph_seed=graph_seed, **options))
+
 
 def sample_graphs(genotype, seed: int = 0, *, space: NagoSpace | None = None) -> NagoGraphs:
     """The graphs that ``seed`` draws from the generator ``genotype`` (default space: ws, er, ws)."""
