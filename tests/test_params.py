@@ -33,6 +33,10 @@ class Filled(Configurable):
             self.options = {}
 
 
+class Free(Configurable):
+    params = {"anything": Param(None)}
+
+
 class HandWritten(Configurable):
     _parameter_constraints = {"alpha": [Interval(float, 0, None)]}
 
@@ -108,6 +112,8 @@ def test_validation_message() -> None:
     with pytest.raises(InvalidParameter) as info:
         Toy(scale="x").validate_params()
     assert str(info.value) == "The 'scale' parameter of Toy must be a float in [0, inf) or a None. Got 'x' instead."
+    Free(anything=object()).validate_params()  # no constraints: any value
+    assert Free._parameter_constraints == {"anything": []}
 
 
 def test_post_init_runs_after_storing() -> None:

@@ -112,10 +112,10 @@ def _num(x: float) -> str:
 
 
 def validate_params(owner: str, params: Mapping[str, Any], constraints: Mapping[str, list]) -> None:
-    """Raise :class:`InvalidParameter` for the first parameter that meets none of its constraints."""
+    """Raise :class:`InvalidParameter` for the first parameter meeting none of its constraints (none listed: any value)."""
     for name, value in params.items():
         allowed = constraints.get(name)
-        if allowed is None:
+        if not allowed:
             continue
         if not any(c.accepts(value) for c in allowed):
             wanted = " or ".join(str(c) for c in allowed)
