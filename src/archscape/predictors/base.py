@@ -2,9 +2,10 @@
 
 A predictor (a surrogate model of a search space) is used by predictor-based
 search and by ``archscape predictors eval``.  Like an optimizer it is
-configured by constructor arguments that are only stored (validated against
-``_parameter_constraints`` when :meth:`Predictor.setup` binds it to a space
-and a random generator), and it never touches a benchmark.
+configured by hyper-parameters declared once in ``params``
+(:class:`~archscape.params.Configurable`), which the constructor only stores
+and :meth:`Predictor.setup` validates when it binds the predictor to a space
+and a random generator; it never touches a benchmark.
 
 * :meth:`Predictor.fit` ``(genotypes, values)``: failed evaluations (NaN) are
   left out; refitting replaces the previous model;
@@ -32,7 +33,7 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 
 from archscape.errors import ArchscapeError
-from archscape.params import validate_params
+from archscape.params import Configurable
 from archscape.spaces.base import Genotype, SearchSpace, check_space_offers
 
 #: bytes of encoding rows kept per predictor (NB201's 15,625 one-hot rows are 3.8 MB; a DARTS
@@ -47,8 +48,8 @@ class Prediction(NamedTuple):
     std: np.ndarray | None = None
 
 
-class Predictor(ABC):
-    """Abstract predictor; subclasses set :attr:`name`, the constraints and ``_fit``/``_predict``."""
+class Predictor(Configurable, ABC):
+    """Abstract predictor; subclasses set :attr:`name`, their ``params`` and ``_fit``/``_predict``."""
 
     #: registry name, e.g. ``"rf"``
     name: ClassVar[str] = ""
@@ -56,17 +57,8 @@ class Predictor(ABC):
     has_std: ClassVar[bool] = False
     #: the fewest (non-NaN) points a fit accepts
     min_points: ClassVar[int] = 2
-    _parameter_constraints: ClassVar[dict[str, list]] = {}
     #: set by constructors: the encoding read (vector predictors); see :meth:`choose_encoding`
     encoding: str
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor arguments."""
-        return {k: getattr(self, k) for k in self._parameter_constraints}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
     def requirements(self) -> tuple[str, ...]:
         """What the space must offer (default: the configured encoding)."""
@@ -75,7 +67,7 @@ class Predictor(ABC):
     # ------------------------------------------------------------ life cycle
     def setup(self, space: SearchSpace, rng: np.random.Generator) -> Predictor:
         """Validate parameters, check the space, bind the generator; returns ``self``."""
-        validate_params(type(self).__name__, self.get_params(), self._parameter_constraints)
+        self.validate_params()
         self.encoding_ = self.choose_encoding(space)
         check_space_offers(space, self.requirements(), type(self).__name__)
         self.space_ = space

@@ -13,12 +13,10 @@ all of them (Spearman 0.74 vs 0.74 at 100 one-hot training points, 0.87 vs
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 
-from archscape.params import Interval, Is
-from archscape.predictors.vector import VECTOR_CONSTRAINTS, VectorPredictor, seed_from
+from archscape.params import Interval, Is, Param
+from archscape.predictors.vector import VECTOR_PARAMS, VectorPredictor, seed_from
 
 
 class RandomForestPredictor(VectorPredictor):
@@ -26,31 +24,13 @@ class RandomForestPredictor(VectorPredictor):
 
     name = "rf"
     has_std = True
-    _parameter_constraints: ClassVar[dict[str, list]] = {
-        **VECTOR_CONSTRAINTS,
-        "n_estimators": [Interval(int, 1, None)],
-        "max_features": [Interval(float, 0, 1, closed="right")],
-        "min_samples_leaf": [Interval(int, 1, None)],
-        "max_depth": [Interval(int, 1, None), Is(type(None))],
+    params = {
+        **VECTOR_PARAMS,
+        "n_estimators": Param(100, Interval(int, 1, None)),
+        "max_features": Param(1 / 3, Interval(float, 0, 1, closed="right")),
+        "min_samples_leaf": Param(1, Interval(int, 1, None)),
+        "max_depth": Param(None, Interval(int, 1, None), Is(type(None))),
     }
-
-    def __init__(
-        self,
-        encoding: str = "auto",
-        cutoff: int | None = None,
-        target: str = "normal_scores",
-        n_estimators: int = 100,
-        max_features: float = 1 / 3,
-        min_samples_leaf: int = 1,
-        max_depth: int | None = None,
-    ) -> None:
-        self.encoding = encoding
-        self.cutoff = cutoff
-        self.target = target
-        self.n_estimators = n_estimators
-        self.max_features = max_features
-        self.min_samples_leaf = min_samples_leaf
-        self.max_depth = max_depth
 
     def _fit_rows(self, x: np.ndarray, z: np.ndarray) -> None:
         from sklearn.ensemble import RandomForestRegressor

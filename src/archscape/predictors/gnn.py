@@ -28,12 +28,12 @@ standard deviation.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from archscape.errors import UnsupportedOperation
-from archscape.params import Interval, Options
+from archscape.params import Interval, Options, Param
 from archscape.predictors.base import Prediction, Predictor
 from archscape.predictors.targets import TARGETS, TargetMap
 from archscape.predictors.vector import seed_from
@@ -76,33 +76,15 @@ class GNNPredictor(Predictor):
     has_std = False
     #: what the evaluation calls this predictor's input (it reads graphs, not a space encoding)
     encoding = "graph"
-    _parameter_constraints: ClassVar[dict[str, list]] = {
-        "target": [Options(TARGETS)],
-        "hidden": [Interval(int, 1, None)],
-        "num_layers": [Interval(int, 1, None)],
-        "epochs": [Interval(int, 1, None)],
-        "batch_size": [Interval(int, 1, None)],
-        "learning_rate": [Interval(float, 0, None, closed="neither")],
-        "weight_decay": [Interval(float, 0, None)],
+    params = {
+        "target": Param("normal_scores", Options(TARGETS)),
+        "hidden": Param(32, Interval(int, 1, None)),
+        "num_layers": Param(3, Interval(int, 1, None)),
+        "epochs": Param(60, Interval(int, 1, None)),
+        "batch_size": Param(64, Interval(int, 1, None)),
+        "learning_rate": Param(0.003, Interval(float, 0, None, closed="neither")),
+        "weight_decay": Param(1e-4, Interval(float, 0, None)),
     }
-
-    def __init__(
-        self,
-        target: str = "normal_scores",
-        hidden: int = 32,
-        num_layers: int = 3,
-        epochs: int = 60,
-        batch_size: int = 64,
-        learning_rate: float = 0.003,
-        weight_decay: float = 1e-4,
-    ) -> None:
-        self.target = target
-        self.hidden = hidden
-        self.num_layers = num_layers
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
 
     def requirements(self) -> tuple[str, ...]:
         return ()  # a graph view, checked in _start

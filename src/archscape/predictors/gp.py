@@ -29,14 +29,13 @@ The ``gp`` optimizer (GP-BO) is predictor search with this predictor.
 from __future__ import annotations
 
 import math
-from typing import ClassVar
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_solve, cholesky, solve_triangular
 
-from archscape.params import InvalidParameter, Is, Options
+from archscape.params import InvalidParameter, Is, Options, Param
 from archscape.predictors.sklearn_gp import fit_gp, predict
-from archscape.predictors.vector import VECTOR_CONSTRAINTS, VectorPredictor, seed_from
+from archscape.predictors.vector import VECTOR_PARAMS, VectorPredictor, seed_from
 
 #: length scales tried, as multiples of the median distance between training points
 LENGTH_SCALE_FACTORS = tuple(2.0 ** (k / 2) for k in range(-4, 5))
@@ -111,28 +110,12 @@ class GPPredictor(VectorPredictor):
 
     name = "gp"
     has_std = True
-    _parameter_constraints: ClassVar[dict[str, list]] = {
-        **VECTOR_CONSTRAINTS,
-        "kernel": [Options(("matern52", "rbf"))],
-        "backend": [Options(("archscape", "sklearn"))],
-        "ard": [Is(bool)],
+    params = {
+        **VECTOR_PARAMS,
+        "kernel": Param("matern52", Options(("matern52", "rbf"))),
+        "backend": Param("archscape", Options(("archscape", "sklearn"))),
+        "ard": Param(False, Is(bool)),
     }
-
-    def __init__(
-        self,
-        encoding: str = "auto",
-        cutoff: int | None = None,
-        target: str = "normal_scores",
-        kernel: str = "matern52",
-        backend: str = "archscape",
-        ard: bool = False,
-    ) -> None:
-        self.encoding = encoding
-        self.cutoff = cutoff
-        self.target = target
-        self.kernel = kernel
-        self.backend = backend
-        self.ard = ard
 
     def _start(self) -> None:
         super()._start()

@@ -11,13 +11,11 @@ LightGBM is imported at :meth:`setup`, so the registry lists ``lgbm`` without it
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 
 from archscape.errors import MissingExtra
-from archscape.params import Interval
-from archscape.predictors.vector import VECTOR_CONSTRAINTS, VectorPredictor, seed_from
+from archscape.params import Interval, Param
+from archscape.predictors.vector import VECTOR_PARAMS, VectorPredictor, seed_from
 
 
 def require_lightgbm():
@@ -34,37 +32,15 @@ class LGBMPredictor(VectorPredictor):
 
     name = "lgbm"
     has_std = False
-    _parameter_constraints: ClassVar[dict[str, list]] = {
-        **VECTOR_CONSTRAINTS,
-        "n_estimators": [Interval(int, 1, None)],
-        "learning_rate": [Interval(float, 0, None, closed="neither")],
-        "num_leaves": [Interval(int, 2, None)],
-        "min_child_samples": [Interval(int, 1, None)],
-        "subsample": [Interval(float, 0, 1, closed="right")],
-        "colsample_bytree": [Interval(float, 0, 1, closed="right")],
+    params = {
+        **VECTOR_PARAMS,
+        "n_estimators": Param(200, Interval(int, 1, None)),
+        "learning_rate": Param(0.05, Interval(float, 0, None, closed="neither")),
+        "num_leaves": Param(15, Interval(int, 2, None)),
+        "min_child_samples": Param(3, Interval(int, 1, None)),
+        "subsample": Param(0.8, Interval(float, 0, 1, closed="right")),
+        "colsample_bytree": Param(0.9, Interval(float, 0, 1, closed="right")),
     }
-
-    def __init__(
-        self,
-        encoding: str = "auto",
-        cutoff: int | None = None,
-        target: str = "normal_scores",
-        n_estimators: int = 200,
-        learning_rate: float = 0.05,
-        num_leaves: int = 15,
-        min_child_samples: int = 3,
-        subsample: float = 0.8,
-        colsample_bytree: float = 0.9,
-    ) -> None:
-        self.encoding = encoding
-        self.cutoff = cutoff
-        self.target = target
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.num_leaves = num_leaves
-        self.min_child_samples = min_child_samples
-        self.subsample = subsample
-        self.colsample_bytree = colsample_bytree
 
     def _start(self) -> None:
         super()._start()

@@ -21,21 +21,20 @@ one-hot.  The ``bananas`` optimizer is predictor search with this predictor.
 from __future__ import annotations
 
 import math
-from typing import ClassVar
 
 import numpy as np
 
-from archscape.params import Interval, Is
-from archscape.predictors.vector import VECTOR_CONSTRAINTS, VectorPredictor
+from archscape.params import Interval, Is, Param
+from archscape.predictors.vector import VECTOR_PARAMS, VectorPredictor
 
 #: the hyper-parameters of an ensemble, as the ``mlp`` predictor and the ``bananas`` optimizer declare them
-ENSEMBLE_CONSTRAINTS: dict[str, list] = {
-    "num_ensemble": [Interval(int, 1, None)],
-    "num_layers": [Interval(int, 1, None)],
-    "layer_width": [Interval(int, 1, None)],
-    "epochs": [Interval(int, 1, None)],
-    "learning_rate": [Interval(float, 0, None, closed="neither")],
-    "fit_batch_size": [Interval(int, 1, None), Is(type(None))],
+ENSEMBLE_PARAMS: dict[str, Param] = {
+    "num_ensemble": Param(5, Interval(int, 1, None)),
+    "num_layers": Param(10, Interval(int, 1, None)),
+    "layer_width": Param(20, Interval(int, 1, None)),
+    "epochs": Param(150, Interval(int, 1, None)),
+    "learning_rate": Param(0.01, Interval(float, 0, None, closed="neither")),
+    "fit_batch_size": Param(None, Interval(int, 1, None), Is(type(None))),
 }
 
 
@@ -161,32 +160,11 @@ class MLPPredictor(VectorPredictor):
 
     name = "mlp"
     has_std = True
-    _parameter_constraints: ClassVar[dict[str, list]] = {
-        **VECTOR_CONSTRAINTS,
-        **ENSEMBLE_CONSTRAINTS,
+    params = {
+        **VECTOR_PARAMS,
+        "target": VECTOR_PARAMS["target"].with_default("values"),
+        **ENSEMBLE_PARAMS,
     }
-
-    def __init__(
-        self,
-        encoding: str = "auto",
-        cutoff: int | None = None,
-        target: str = "values",
-        num_ensemble: int = 5,
-        num_layers: int = 10,
-        layer_width: int = 20,
-        epochs: int = 150,
-        learning_rate: float = 0.01,
-        fit_batch_size: int | None = None,
-    ) -> None:
-        self.encoding = encoding
-        self.cutoff = cutoff
-        self.target = target
-        self.num_ensemble = num_ensemble
-        self.num_layers = num_layers
-        self.layer_width = layer_width
-        self.epochs = epochs
-        self.learning_rate = learning_rate
-        self.fit_batch_size = fit_batch_size
 
     def _fit_rows(self, x: np.ndarray, z: np.ndarray) -> None:
         self.net_ = EnsembleMLP(self.num_ensemble, x.shape[1], self.num_layers, self.layer_width, self.rng_)
@@ -197,4 +175,4 @@ class MLPPredictor(VectorPredictor):
         return members.mean(axis=0), members.std(axis=0)
 
 
-__all__ = ["ENSEMBLE_CONSTRAINTS", "EnsembleMLP", "MLPPredictor"]
+__all__ = ["ENSEMBLE_PARAMS", "EnsembleMLP", "MLPPredictor"]

@@ -25,7 +25,7 @@ from typing import ClassVar
 import numpy as np
 
 from archscape.errors import UnsupportedOperation
-from archscape.params import Interval, InvalidParameter, Is, Options
+from archscape.params import Interval, InvalidParameter, Is, Options, Param
 from archscape.predictors.base import Prediction, Predictor
 from archscape.predictors.targets import TARGETS, TargetMap
 from archscape.spaces.base import ENCODINGS, Genotype, SearchSpace
@@ -36,11 +36,11 @@ PREDICT_CHUNK = 4096
 #: the longest path encoding that ``encoding="auto"`` reads whole
 AUTO_MAX_PATH_FEATURES = 1_000
 
-#: constraints of the parameters every vector predictor has
-VECTOR_CONSTRAINTS: dict[str, list] = {
-    "encoding": [Options(("auto", *ENCODINGS))],
-    "cutoff": [Interval(int, 1, None), Is(type(None))],
-    "target": [Options(TARGETS)],
+#: the parameters every vector predictor has (a class merges them first, changing a default with ``with_default``)
+VECTOR_PARAMS: dict[str, Param] = {
+    "encoding": Param("auto", Options(("auto", *ENCODINGS))),
+    "cutoff": Param(None, Interval(int, 1, None), Is(type(None))),
+    "target": Param("normal_scores", Options(TARGETS)),
 }
 
 
@@ -49,7 +49,7 @@ class VectorPredictor(Predictor):
 
     #: what ``encoding="auto"`` tries, in order (the path encoding ranked best on NB201 for every predictor here)
     auto_encodings: ClassVar[tuple[str, ...]] = ("path", "onehot")
-    # set by constructors
+    # declared by subclasses (from VECTOR_PARAMS)
     cutoff: int | None
     target: str
 
@@ -121,4 +121,4 @@ def seed_from(rng: np.random.Generator) -> int:
     return int(rng.integers(2**31 - 1))
 
 
-__all__ = ["AUTO_MAX_PATH_FEATURES", "PREDICT_CHUNK", "VECTOR_CONSTRAINTS", "VectorPredictor", "seed_from"]
+__all__ = ["AUTO_MAX_PATH_FEATURES", "PREDICT_CHUNK", "VECTOR_PARAMS", "VectorPredictor", "seed_from"]

@@ -31,10 +31,9 @@ with the ``mlp`` predictor (``target="values"``), a ``mutation`` pool of
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from archscape.params import Interval, Is, Options
-from archscape.predictors.mlp import ENSEMBLE_CONSTRAINTS, MLPPredictor
+from archscape.params import Interval, Options, Param
+from archscape.predictors.mlp import ENSEMBLE_PARAMS, MLPPredictor
+from archscape.predictors.vector import VECTOR_PARAMS
 from archscape.search.pools import PoolBuilder
 from archscape.search.predictor_search import PredictorPreset
 from archscape.spaces.base import ENCODINGS
@@ -48,49 +47,19 @@ class BANANAS(PredictorPreset):
 
     name = "bananas"
     ucb_kappa = UCB_FACTOR
-    _parameter_constraints: ClassVar[dict[str, list]] = {
-        "num_init": [Interval(int, 1, None)],
-        "batch_size": [Interval(int, 1, None)],
-        "num_candidates": [Interval(int, 1, None)],
-        "num_parents": [Interval(int, 1, None)],
-        "encoding": [Options(ENCODINGS)],
-        "cutoff": [Interval(int, 1, None), Is(type(None))],
-        "acquisition": [Options(("its", "ucb", "mean"))],
-        **ENSEMBLE_CONSTRAINTS,
+    params = {
+        "num_init": Param(10, Interval(int, 1, None)),
+        "batch_size": Param(10, Interval(int, 1, None)),
+        "num_candidates": Param(100, Interval(int, 1, None)),
+        "num_parents": Param(5, Interval(int, 1, None)),
+        "encoding": Param("path", Options(ENCODINGS)),
+        "cutoff": VECTOR_PARAMS["cutoff"],
+        "acquisition": Param("its", Options(("its", "ucb", "mean"))),
+        **ENSEMBLE_PARAMS,
     }
 
-    def __init__(
-        self,
-        num_init: int = 10,
-        batch_size: int = 10,
-        num_candidates: int = 100,
-        num_parents: int = 5,
-        encoding: str = "path",
-        cutoff: int | None = None,
-        acquisition: str = "its",
-        num_ensemble: int = 5,
-        num_layers: int = 10,
-        layer_width: int = 20,
-        epochs: int = 150,
-        learning_rate: float = 0.01,
-        fit_batch_size: int | None = None,
-    ) -> None:
-        self.num_init = num_init
-        self.batch_size = batch_size
-        self.num_candidates = num_candidates
-        self.num_parents = num_parents
-        self.encoding = encoding
-        self.cutoff = cutoff
-        self.acquisition = acquisition
-        self.num_ensemble = num_ensemble
-        self.num_layers = num_layers
-        self.layer_width = layer_width
-        self.epochs = epochs
-        self.learning_rate = learning_rate
-        self.fit_batch_size = fit_batch_size
-
     def _model(self) -> MLPPredictor:
-        ensemble = {k: getattr(self, k) for k in ENSEMBLE_CONSTRAINTS}
+        ensemble = {k: getattr(self, k) for k in ENSEMBLE_PARAMS}
         return MLPPredictor(encoding=self.encoding, cutoff=self.cutoff, target="values", **ensemble)
 
     def _pools(self) -> PoolBuilder:

@@ -15,8 +15,9 @@ Conventions
 * ``ask()`` never returns an architecture already asked (compared by
   ``space.key``); when a finite space is exhausted it raises
   :class:`SearchExhausted`.
-* Constructors only store hyper-parameters (listed in
-  ``_parameter_constraints``); :meth:`Optimizer.setup` validates them, checks
+* Hyper-parameters are declared once, in ``params``
+  (:class:`~archscape.params.Configurable`); the generated constructor only
+  stores them, and :meth:`Optimizer.setup` validates them, checks
   that the space offers what the strategy needs, and binds the generator.
   State learned during the search ends in ``_``.
 """
@@ -26,12 +27,12 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Hashable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from archscape.errors import ArchscapeError
-from archscape.params import validate_params
+from archscape.params import Configurable
 from archscape.spaces.base import Genotype, SearchSpace, check_space_offers
 
 
@@ -39,23 +40,18 @@ class SearchExhausted(ArchscapeError):
     """Every architecture of a finite space has been asked."""
 
 
-class Optimizer(ABC):
+class Optimizer(Configurable, ABC):
     """Abstract ask/tell search strategy."""
 
     #: registry name, e.g. ``"local"``
     name: ClassVar[str] = ""
     #: what the space must offer: "neighbours", "mutate", "encoding:<name>"
     requires: ClassVar[tuple[str, ...]] = ()
-    _parameter_constraints: ClassVar[dict[str, list]] = {}
 
     # ------------------------------------------------------------ lifecycle
-    def get_params(self) -> dict[str, Any]:
-        """The constructor arguments (what a config file holds)."""
-        return {k: getattr(self, k) for k in self._parameter_constraints}
-
     def setup(self, space: SearchSpace, rng: np.random.Generator) -> Optimizer:
         """Validate parameters, check the space, bind the generator; returns ``self``."""
-        validate_params(type(self).__name__, self.get_params(), self._parameter_constraints)
+        self.validate_params()
         check_space_offers(space, self.requirements(), type(self).__name__)
         self.space_ = space
         self.rng_ = rng
@@ -122,8 +118,4 @@ class Optimizer(ABC):
     def best(self) -> tuple[Genotype, float] | None:
         """The best told architecture and value so far."""
         return self.best_
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import deque
 from typing import ClassVar
 
-from archscape.params import Interval
+from archscape.params import Interval, Param
 from archscape.search.base import Optimizer
 from archscape.search.candidates import rank_value, unseen_mutation
 from archscape.spaces.base import Genotype
@@ -29,16 +29,11 @@ class RegularizedEvolution(Optimizer):
 
     name = "evolution"
     requires: ClassVar[tuple[str, ...]] = ("mutate", "sample")
-    _parameter_constraints: ClassVar[dict[str, list]] = {
-        "population_size": [Interval(int, 1, None)],
-        "sample_size": [Interval(int, 1, None)],
-        "num_init": [Interval(int, 1, None)],
+    params = {
+        "population_size": Param(30, Interval(int, 1, None)),
+        "sample_size": Param(10, Interval(int, 1, None)),
+        "num_init": Param(10, Interval(int, 1, None)),
     }
-
-    def __init__(self, population_size: int = 30, sample_size: int = 10, num_init: int = 10) -> None:
-        self.population_size = population_size
-        self.sample_size = sample_size
-        self.num_init = num_init
 
     def _start(self) -> None:
         #: (genotype, value) of the living members, oldest first

@@ -33,10 +33,9 @@ such as a distribution's point on the simplex.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from archscape.params import Interval, InvalidParameter, Is, Options
+from archscape.params import Interval, InvalidParameter, Options, Param
 from archscape.predictors.gp import GPPredictor
+from archscape.predictors.vector import VECTOR_PARAMS
 from archscape.search.pools import PoolBuilder
 from archscape.search.predictor_search import PredictorPreset
 from archscape.spaces.base import ENCODINGS
@@ -49,48 +48,20 @@ class GPBO(PredictorPreset):
     """Bayesian optimisation with a Gaussian process on an encoding of the architectures."""
 
     name = "gp"
-    _parameter_constraints: ClassVar[dict[str, list]] = {
-        "num_init": [Interval(int, 1, None)],
-        "batch_size": [Interval(int, 1, None)],
-        "num_candidates": [Interval(int, 0, None)],
-        "num_random": [Interval(int, 0, None)],
-        "num_parents": [Interval(int, 1, None)],
-        "encoding": [Options(ENCODINGS)],
-        "cutoff": [Interval(int, 1, None), Is(type(None))],
-        "kernel": [Options(("matern52", "rbf"))],
-        "acquisition": [Options(("ei", "ucb"))],
-        "ucb_kappa": [Interval(float, 0, None)],
-        "candidates": [Options(("pool", "all"))],
-        "backend": [Options(("archscape", "sklearn"))],
+    params = {
+        "num_init": Param(10, Interval(int, 1, None)),
+        "batch_size": Param(1, Interval(int, 1, None)),
+        "num_candidates": Param(100, Interval(int, 0, None)),
+        "num_random": Param(100, Interval(int, 0, None)),
+        "num_parents": Param(5, Interval(int, 1, None)),
+        "encoding": Param("onehot", Options(ENCODINGS)),
+        "cutoff": VECTOR_PARAMS["cutoff"],
+        "kernel": GPPredictor.params["kernel"],
+        "acquisition": Param("ei", Options(("ei", "ucb"))),
+        "ucb_kappa": Param(2.0, Interval(float, 0, None)),
+        "candidates": Param("pool", Options(("pool", "all"))),
+        "backend": GPPredictor.params["backend"],
     }
-
-    def __init__(
-        self,
-        num_init: int = 10,
-        batch_size: int = 1,
-        num_candidates: int = 100,
-        num_random: int = 100,
-        num_parents: int = 5,
-        encoding: str = "onehot",
-        cutoff: int | None = None,
-        kernel: str = "matern52",
-        acquisition: str = "ei",
-        ucb_kappa: float = 2.0,
-        candidates: str = "pool",
-        backend: str = "archscape",
-    ) -> None:
-        self.num_init = num_init
-        self.batch_size = batch_size
-        self.num_candidates = num_candidates
-        self.num_random = num_random
-        self.num_parents = num_parents
-        self.encoding = encoding
-        self.cutoff = cutoff
-        self.kernel = kernel
-        self.acquisition = acquisition
-        self.ucb_kappa = ucb_kappa
-        self.candidates = candidates
-        self.backend = backend
 
     def _check(self) -> None:
         if self.candidates == "all" and (self.space_.size is None or self.space_.size > MAX_ENUMERATED):

@@ -44,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Generator, Hashable
 from typing import ClassVar
 
-from archscape.params import Interval, Options
+from archscape.params import Interval, Options, Param
 from archscape.search.base import Optimizer, SearchExhausted
 from archscape.search.candidates import rank_value
 from archscape.spaces.base import Genotype
@@ -55,16 +55,11 @@ class LocalSearch(Optimizer):
 
     name = "local"
     requires: ClassVar[tuple[str, ...]] = ("neighbours", "sample")
-    _parameter_constraints: ClassVar[dict[str, list]] = {
-        "num_init": [Interval(int, 1, None)],
-        "improvement": [Options(("first", "best"))],
-        "at_minimum": [Options(("restart", "continue"))],
+    params = {
+        "num_init": Param(10, Interval(int, 1, None)),
+        "improvement": Param("first", Options(("first", "best"))),
+        "at_minimum": Param("restart", Options(("restart", "continue"))),
     }
-
-    def __init__(self, num_init: int = 10, improvement: str = "first", at_minimum: str = "restart") -> None:
-        self.num_init = num_init
-        self.improvement = improvement
-        self.at_minimum = at_minimum
 
     def _start(self) -> None:
         #: key -> told value (nan as -inf), for comparisons

@@ -68,12 +68,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Hashable
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from archscape.errors import ArchscapeError, UnsupportedOperation
-from archscape.params import Interval, InvalidParameter, Is, Options
+from archscape.params import Interval, InvalidParameter, Is, Options, Param
 from archscape.pareto import nondominated_ranks, pareto_mask
 from archscape.predictors.sklearn_gp import fit_gp, predict
 from archscape.predictors.targets import normal_scores
@@ -161,54 +161,23 @@ class NagoBO(Optimizer):
 
     name = "nago-bo"
     requires = ("sample", "neighbours", "mutate")
-    _parameter_constraints: ClassVar[dict[str, list]] = {
-        "num_init": [Interval(int, 1, None)],
-        "min_epochs": [Interval(int, 1, None)],
-        "max_epochs": [Interval(int, 1, None)],
-        "eta": [Interval(int, 2, None)],
-        "min_points": [Interval(int, 2, None)],
-        "num_candidates": [Interval(int, 0, None)],
-        "num_random": [Interval(int, 0, None)],
-        "num_parents": [Interval(int, 1, None)],
-        "acquisition": [Options(("ei", "ucb"))],
-        "ucb_kappa": [Interval(float, 0, None)],
-        "multi_objective": [Is(bool)],
-        "size_fn": [Is(Callable, type(None))],
-        "size_channels": [Interval(int, 1, None)],
-        "graph_seed": [Interval(int, 0, None)],
+    params = {
+        "num_init": Param(10, Interval(int, 1, None)),
+        "min_epochs": Param(1, Interval(int, 1, None)),
+        "max_epochs": Param(9, Interval(int, 1, None)),
+        "eta": Param(3, Interval(int, 2, None)),
+        "min_points": Param(9, Interval(int, 2, None)),
+        "num_candidates": Param(100, Interval(int, 0, None)),
+        "num_random": Param(100, Interval(int, 0, None)),
+        "num_parents": Param(5, Interval(int, 1, None)),
+        "acquisition": Param("ei", Options(("ei", "ucb"))),
+        "ucb_kappa": Param(2.0, Interval(float, 0, None)),
+        "multi_objective": Param(False, Is(bool)),
+        # genotype -> model size (multi-objective mode off the nago space)
+        "size_fn": Param(None, Is(Callable, type(None))),
+        "size_channels": Param(16, Interval(int, 1, None)),
+        "graph_seed": Param(0, Interval(int, 0, None)),
     }
-
-    def __init__(
-        self,
-        num_init: int = 10,
-        min_epochs: int = 1,
-        max_epochs: int = 9,
-        eta: int = 3,
-        min_points: int = 9,
-        num_candidates: int = 100,
-        num_random: int = 100,
-        num_parents: int = 5,
-        acquisition: str = "ei",
-        ucb_kappa: float = 2.0,
-        multi_objective: bool = False,
-        size_fn: Callable[[Genotype], float] | None = None,
-        size_channels: int = 16,
-        graph_seed: int = 0,
-    ) -> None:
-        self.num_init = num_init
-        self.min_epochs = min_epochs
-        self.max_epochs = max_epochs
-        self.eta = eta
-        self.min_points = min_points
-        self.num_candidates = num_candidates
-        self.num_random = num_random
-        self.num_parents = num_parents
-        self.acquisition = acquisition
-        self.ucb_kappa = ucb_kappa
-        self.multi_objective = multi_objective
-        self.size_fn = size_fn
-        self.size_channels = size_channels
-        self.graph_seed = graph_seed
 
     # ------------------------------------------------------------ setup
     def _start(self) -> None:

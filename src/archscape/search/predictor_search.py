@@ -35,11 +35,11 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
-from archscape.params import Interval, InvalidParameter, Is, Options
+from archscape.params import Interval, InvalidParameter, Is, Options, Param
 from archscape.predictors import make_predictor
 from archscape.predictors.base import Predictor
 from archscape.search.acquisition import ACQUISITIONS, acquisition_values
@@ -60,50 +60,29 @@ class PredictorSearch(Optimizer):
     requires = ("neighbours", "mutate", "sample")
     #: whether the predictor draws from the optimizer's own generator instead of a stream spawned from it
     shares_generator: ClassVar[bool] = False
-    _parameter_constraints: ClassVar[dict[str, list]] = {
-        "predictor": [Is(str)],
-        "predictor_params": [Is(dict)],
-        "num_init": [Interval(int, 1, None)],
-        "batch_size": [Interval(int, 1, None)],
-        "acquisition": [Options(ACQUISITIONS)],
-        "ucb_kappa": [Interval(float, 0, None)],
-        "pool": [Is(str)],
-        "pool_size": [Interval(int, 1, None)],
-        "pool_fixed": [Is(bool)],
-        "parents": [Interval(int, 1, None)],
-        "pool_steps": [Interval(int, 1, None)],
+    params = {
+        "predictor": Param("mlp", Is(str)),
+        # None stores {} (see __post_init__)
+        "predictor_params": Param(None, Is(dict)),
+        "num_init": Param(10, Interval(int, 1, None)),
+        "batch_size": Param(10, Interval(int, 1, None)),
+        "acquisition": Param("mean", Options(ACQUISITIONS)),
+        "ucb_kappa": Param(2.0, Interval(float, 0, None)),
+        "pool": Param("mutation", Is(str)),
+        "pool_size": Param(1000, Interval(int, 1, None)),
+        "pool_fixed": Param(False, Is(bool)),
+        "parents": Param(10, Interval(int, 1, None)),
+        "pool_steps": Param(100, Interval(int, 1, None)),
     }
-    # set by constructors (the presets' too)
+    # declared by the presets too
     num_init: int
     batch_size: int
     acquisition: str
     ucb_kappa: float
 
-    def __init__(
-        self,
-        predictor: str = "mlp",
-        predictor_params: dict[str, Any] | None = None,
-        num_init: int = 10,
-        batch_size: int = 10,
-        acquisition: str = "mean",
-        ucb_kappa: float = 2.0,
-        pool: str = "mutation",
-        pool_size: int = 1000,
-        pool_fixed: bool = False,
-        parents: int = 10,
-        pool_steps: int = 100,
-    ) -> None:
-        self.predictor = predictor
-        self.predictor_params = {} if predictor_params is None else predictor_params
-        self.num_init = num_init
-        self.batch_size = batch_size
-        self.acquisition = acquisition
-        self.ucb_kappa = ucb_kappa
-        self.pool = pool
-        self.pool_size = pool_size
-        self.pool_fixed = pool_fixed
-        self.parents = parents
-        self.pool_steps = pool_steps
+    def __post_init__(self) -> None:
+        if self.predictor_params is None:
+            self.predictor_params = {}
 
     # ------------------------------------------------------------ setup
     def _start(self) -> None:
@@ -211,9 +190,12 @@ class PredictorPreset(PredictorSearch):
     """
 
     shares_generator = True
-    # set by subclasses' constructors
+    # declared by subclasses
     encoding: str
     cutoff: int | None
+
+    def __post_init__(self) -> None:
+        """Nothing to fill in: a preset has no ``predictor_params``."""
 
     def requirements(self) -> tuple[str, ...]:
         return (*PredictorSearch.requires, f"encoding:{self.encoding}")

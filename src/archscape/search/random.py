@@ -17,7 +17,6 @@ class RandomSearch(Optimizer):
 
     name = "random"
     requires: ClassVar[tuple[str, ...]] = ("sample",)
-    _parameter_constraints: ClassVar[dict[str, list]] = {}
 
     def _ask(self) -> Genotype:
         return self.sample_new()
