@@ -79,13 +79,8 @@ from archscape.predictors.sklearn_gp import fit_gp, predict
 from archscape.predictors.targets import normal_scores
 from archscape.search.acquisition import expected_improvement
 from archscape.search.base import Optimizer
-from archscape.search.candidates import (
-    mutation_candidates,
-    random_candidates,
-)
+from archscape.search.candidates import mutation_candidates, random_candidates
 from archscape.spaces.base import Genotype
-from archscape.spaces.nago import NagoSpace
-
 
 
 # ====================================================================== schedule
@@ -187,13 +182,15 @@ class NagoBO(Optimizer):
                 f"The 'max_epochs' parameter of {who} must be at least min_epochs={self.min_epochs}. Got {self.max_epochs!r} instead."
             )
         space = self.space_
-        self._nago = isinstance(space, NagoSpace)
-        if not self._nago and "onehot" not in space.encodings:
+        offers = space.capabilities()
+        #: continuous parameters (the nago space): a GP with one length scale each on their unit vectors
+        self._continuous = offers["continuous"]
+        if not self._continuous and "onehot" not in space.encodings:
             raise UnsupportedOperation(
                 f"{who} needs a nago space or the 'onehot' encoding, which search space {space.name!r} does not offer "
                 f"(it offers: {', '.join(space.encodings)})"
             )
-        if self.multi_objective and self.size_fn is None and not self._nago:
+        if self.multi_objective and self.size_fn is None and not offers["model_size"]:
             raise UnsupportedOperation(
                 f"{who}'s multi-objective mode needs size_fn (genotype -> model size) on search space {space.name!r}; "
                 "only the nago space has a built-in parameter count"
@@ -233,8 +230,8 @@ class NagoBO(Optimizer):
         if size is None:
             if self.size_fn is not None:
                 size = float(self.size_fn(genotype))
-            elif self._nago:
-                size = float(self.space_.parameter_count(genotype, self.size_channels, graph_seed=self.graph_seed))
+            elif self.space_.capabilities()["model_size"]:
+                size = self.space_.model_size(genotype, channels=self.size_channels, graph_seed=self.graph_seed)
             else:
                 raise UnsupportedOperation(
                     f"{type(self).__name__} has no model size for search space {self.space_.name!r}; pass size_fn"
@@ -387,7 +384,7 @@ class NagoBO(Optimizer):
 
     def _fit(self, x: np.ndarray, y: np.ndarray, seed: int) -> Any:
         # Warm start: the marginal likelihood changes little from one ask to the next.
-        gp = fit_gp(x, y, ard=self._nago, seed=seed, kernel=self._kernel)
+        gp = fit_gp(x, y, ard=self._continuous, seed=seed, kernel=self._kernel)
         self._kernel = gp.kernel_
         return gp
 
@@ -398,7 +395,7 @@ class NagoBO(Optimizer):
     def _vectors_of(self, genotypes: list[Genotype], cache: bool = True) -> np.ndarray:
         space, key = self.space_, self.space_.key
         if not cache:
-            if self._nago:
+            if self._continuous:
                 return space.unit_vectors(genotypes)
             return np.asarray(space.encode_many(genotypes, "onehot"), dtype=np.float64)
         missing = [g for g in genotypes if key(g) not in self._vectors]
