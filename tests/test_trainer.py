@@ -265,8 +265,8 @@ def test_failed_trainings_are_recorded_and_the_search_goes_on_and_resumes(tiny_s
     assert _frame(copy)[COLUMNS].equals(f[COLUMNS])
 
 
-def test_the_fidelity_an_optimizer_requests_is_used_and_stored(tmp_path, monkeypatch):
-    from archscape import search
+def test_the_fidelity_an_optimizer_requests_is_used_and_stored(tmp_path):
+    from archscape.search import OPTIMIZERS
     from archscape.search.random import RandomSearch
 
     class TwoFidelities(RandomSearch):
@@ -275,7 +275,14 @@ def test_the_fidelity_an_optimizer_requests_is_used_and_stored(tmp_path, monkeyp
         def requested_fidelity(self, genotype):
             return 12 if len(self.history_) % 2 == 0 else None  # None: the study's fidelity
 
-    monkeypatch.setitem(search._OPTIMIZERS, "two-fidelities", TwoFidelities)
+    OPTIMIZERS.register("two-fidelities", TwoFidelities)
+    try:
+        _requests_used_and_replayed(tmp_path)
+    finally:
+        OPTIMIZERS.unregister("two-fidelities")
+
+
+def _requests_used_and_replayed(tmp_path):
     config = config_from_mapping({"benchmark": "nb201-cifar10", "optimizers": ["two-fidelities"], "budget": 6, "trials": 2})
     run_study(config, tmp_path / "mf.sqlite")
     f = _frame(tmp_path / "mf.sqlite")

@@ -33,24 +33,29 @@ def benchmark_of(config: RunConfig) -> Benchmark:
     return bench
 
 
-class TableEvaluator(Evaluator):
-    """Evaluates architectures on a tabular benchmark."""
+class BenchmarkEvaluator(Evaluator):
+    """What the table and query evaluators share: a benchmark, its noise mode, fidelity and metrics."""
 
-    def __init__(
-        self,
-        bench: TableBenchmark,
-        *,
-        noise: Any = "seed",
-        fidelity: int | None = None,
-        objective: str | None = None,
-        report_metric: str | None = None,
-    ) -> None:
+    #: whether the metrics must exist at the study's fidelity (tables) or at any of the benchmark's
+    metrics_at_fidelity = True
+
+    def __init__(self, bench: Benchmark, *, noise: Any, fidelity: int | None = None, objective: str | None = None,
+                 report_metric: str | None = None) -> None:
         self.bench = bench
         self.noise = check_noise(noise)
         self.fidelity = bench.check_fidelity(fidelity)
+        at = (self.fidelity,) if self.metrics_at_fidelity else ()
+        self.objective = bench.check_metric(objective or bench.objective, *at)
+        self.report_metric = bench.check_metric(report_metric or bench.report_metric or self.objective, *at)
+
+
+class TableEvaluator(BenchmarkEvaluator):
+    """Evaluates architectures on a tabular benchmark."""
+
+    def __init__(self, bench: TableBenchmark, *, noise: Any = "seed", fidelity: int | None = None,
+                 objective: str | None = None, report_metric: str | None = None) -> None:
+        super().__init__(bench, noise=noise, fidelity=fidelity, objective=objective, report_metric=report_metric)
         table = bench.tables[self.fidelity]
-        self.objective = bench.check_metric(objective or bench.objective, self.fidelity)
-        self.report_metric = bench.check_metric(report_metric or bench.report_metric or self.objective, self.fidelity)
         # The report column is read once; a report never pays for a query.
         self.report_values = bench.values(self.report_metric, noise="mean", fidelity=self.fidelity)
         self._n_seeds = table.n_seeds.tolist()
@@ -102,7 +107,7 @@ class TableEvaluator(Evaluator):
         )
 
 
-class QueryEvaluator(Evaluator):
+class QueryEvaluator(BenchmarkEvaluator):
     """Evaluates architectures on a benchmark that is not a table (e.g. the ``nb301`` surrogate).
 
     Such a benchmark answers any architecture of its space by ``query``; it
@@ -115,20 +120,11 @@ class QueryEvaluator(Evaluator):
     resumed trial draws exactly what the uninterrupted one did.
     """
 
-    def __init__(
-        self,
-        bench: Benchmark,
-        *,
-        noise: Any = "mean",
-        fidelity: int | None = None,
-        objective: str | None = None,
-        report_metric: str | None = None,
-    ) -> None:
-        self.bench = bench
-        self.noise = check_noise(noise)
-        self.fidelity = bench.check_fidelity(fidelity)
-        self.objective = bench.check_metric(objective or bench.objective)
-        self.report_metric = bench.check_metric(report_metric or bench.report_metric or self.objective)
+    metrics_at_fidelity = False  # checked below, on a probe query at the study's fidelity
+
+    def __init__(self, bench: Benchmark, *, noise: Any = "mean", fidelity: int | None = None,
+                 objective: str | None = None, report_metric: str | None = None) -> None:
+        super().__init__(bench, noise=noise, fidelity=fidelity, objective=objective, report_metric=report_metric)
         # Refuse an unsupported noise mode before anything is stored, in the benchmark's words.
         probe = bench.query(bench.space.sample(np.random.default_rng(0)), noise=self.noise, fidelity=self.fidelity,
                             rng=np.random.default_rng(0))

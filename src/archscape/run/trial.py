@@ -85,8 +85,6 @@ class TrialDriver:
         self.space = space
         opt_rng, self._noise_rng = trial_generators(config.seed, task.label, task.trial_index)
         self.optimizer = make_optimizer(task.optimizer, **task.params).setup(space, opt_rng)
-        # Multi-fidelity optimizers name the fidelity (epochs) of each evaluation they ask for.
-        self._requested = getattr(self.optimizer, "requested_fidelity", None)
         self._sim_time = 0.0
         wall_offset = self._replay(task.done)
         self._start = time.perf_counter() - wall_offset
@@ -103,13 +101,12 @@ class TrialDriver:
                     f"cannot resume trial {self.task.trial_index} of {self.task.label}: query {rec.k} replays as "
                     f"{self.space.format(genotype)}, but the store holds {rec.arch} (was it written by other code?)"
                 )
-            if self._requested is not None:
-                fidelity = self._requested(genotype)
-                if fidelity is not None and rec.fidelity is not None and int(fidelity) != rec.fidelity:
-                    raise StoreError(
-                        f"cannot resume trial {self.task.trial_index} of {self.task.label}: query {rec.k} replays at "
-                        f"fidelity {fidelity}, but the store holds fidelity {rec.fidelity}"
-                    )
+            fidelity = self.optimizer.requested_fidelity(genotype)  # multi-fidelity optimizers name one
+            if fidelity is not None and rec.fidelity is not None and int(fidelity) != rec.fidelity:
+                raise StoreError(
+                    f"cannot resume trial {self.task.trial_index} of {self.task.label}: query {rec.k} replays at "
+                    f"fidelity {fidelity}, but the store holds fidelity {rec.fidelity}"
+                )
             self.optimizer.tell(genotype, math.nan if rec.objective is None else rec.objective)
             self._sim_time, wall_offset = rec.sim_time, rec.wall_time
         return wall_offset
@@ -123,7 +120,7 @@ class TrialDriver:
         except SearchExhausted:
             self._exhausted = True
             return None
-        fidelity = self._requested(genotype) if self._requested is not None else None
+        fidelity = self.optimizer.requested_fidelity(genotype)
         return Request(self._k, genotype, self._noise_rng.random(), fidelity)
 
     def record(self, request: Request, out: Outcome) -> EvaluationRecord:

@@ -48,6 +48,10 @@ class Optimizer(Configurable, ABC):
     #: what the space must offer: "neighbours", "mutate", "encoding:<name>"
     requires: ClassVar[tuple[str, ...]] = ()
 
+    def requested_fidelity(self, genotype: Genotype) -> int | None:
+        """The fidelity (epochs) a multi-fidelity optimizer asks ``genotype`` to be evaluated at (``None``: the study's)."""
+        return None
+
     # ------------------------------------------------------------ lifecycle
     def setup(self, space: SearchSpace, rng: np.random.Generator) -> Optimizer:
         """Validate parameters, check the space, bind the generator; returns ``self``."""
