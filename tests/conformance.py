@@ -35,6 +35,7 @@ def check_space(space: SearchSpace) -> None:
     check_index_round_trip(space)
     check_encodings(space)
     check_rejects_garbage(space)
+    check_read(space)
 
 
 def check_sampling_is_seeded(space: SearchSpace) -> None:
@@ -127,6 +128,21 @@ def check_encodings(space: SearchSpace) -> None:
                 space.encode(gs[0], enc)
     with pytest.raises(ArchscapeError):
         space.encode(gs[0], "no-such-encoding")
+
+
+def check_read(space: SearchSpace) -> None:
+    """The command line's reading: text is an architecture, ``#N`` an index (finite spaces)."""
+    for g in _samples(space, 10, seed=11):
+        c = space.canonical(g)
+        assert space.key(space.read(space.format(c))) == space.key(c)
+        if space.size is not None:
+            assert space.key(space.read(f"#{space.index(c)}")) == space.key(c)
+    if space.size is None:
+        with pytest.raises(ArchscapeError, match="not enumerable"):
+            space.read("#0")
+    else:
+        with pytest.raises(InvalidArchitecture, match="out of range"):
+            space.read(f"#{space.size}")
 
 
 def check_rejects_garbage(space: SearchSpace) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from archscape.cli import main
+from helpers import needs
 
 CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
 
@@ -30,7 +31,7 @@ def test_query_json_reports_the_mean_validation_accuracy(capsys):
 
 
 def test_query_by_index_and_seed(capsys):
-    code, out, _ = run(capsys, "bench", "query", "nb201-cifar10", "6111", "--noise", "1", "--json")
+    code, out, _ = run(capsys, "bench", "query", "nb201-cifar10", "#6111", "--noise", "1", "--json")
     assert code == 0
     obj = json.loads(out)
     assert obj["seed"] == 1 and obj["metrics"]["val_acc"] == pytest.approx(91.71999999023437)
@@ -44,7 +45,14 @@ def test_query_by_index_and_seed(capsys):
         (["bench", "query", "nb999", CELL], "unknown benchmark 'nb999'"),
         (["bench", "query", "nb201-cifar10", CELL, "--noise", "loud"], "unknown noise mode 'loud'"),
         (["bench", "query", "nb201-cifar10", CELL, "--fidelity", "7"], "unknown fidelity"),
-        (["bench", "query", "nb201-cifar10", "99999"], "out of range"),
+        (["bench", "query", "nb201-cifar10", "#99999"], "out of range"),
+        (["bench", "query", "nb201-cifar10", "99999"], "for index 99999 write #99999"),
+        (["bench", "query", "nb201-cifar10", "\u00b2"], "malformed nb201 arch string"),
+        (["bench", "query", "nb201-cifar10", "#x"], "an index is written #N"),
+        (["bench", "query", "nb201-cifar10", CELL, "--seed", "-1"], "-1 is not in the range x>=0"),
+        (["space", "neighbours", "darts", "#3"], "not enumerable"),
+        (["space", "encode", "nb101", '{"matrix":' + "[" * 1500 + "]" * 1500 + "}"], "not valid JSON"),
+        (["space", "encode", "nb101", "[" * 5000], "at most 4,096 characters"),
         (["bench", "export", "nb201-cifar10", "--out", "x.xlsx"], "unknown export format '.xlsx'"),
         (["data", "fetch", "nb999"], "unknown data set 'nb999'"),
         (["bench", "frobnicate"], "No such command"),
@@ -139,3 +147,19 @@ def test_data_fetch_all_from_a_folder_without_data_fetches_nothing(capsys, tmp_p
     assert "nb201-cifar10-200epoch" not in registry.fetchable()  # shipped in a package: never fetched
     code, out, err = run(capsys, "data", "fetch", "--all", "--from", str(tmp_path / "empty"))
     assert code == 0 and out == "" and err == ""
+
+
+@needs("nas-bench-macro")
+def test_an_architecture_is_read_as_one_and_an_index_needs_its_hash(capsys):
+    """NAS-Bench-Macro chains are digit strings: '00000012' is the chain, '#12' the index (issue 17, defect 1)."""
+    code, out, err = run(capsys, "bench", "query", "nas-bench-macro", "00000012", "--json")
+    assert code == 0, err
+    assert json.loads(out)["arch"] == "00000012"
+    code, out, _ = run(capsys, "bench", "query", "nas-bench-macro", "#12", "--json")
+    assert code == 0 and json.loads(out)["arch"] == "00000110"  # the space's index 12
+    code, out, _ = run(capsys, "bench", "query", "nas-bench-macro", "02012100", "--json")  # the parser's own example
+    assert code == 0 and json.loads(out)["arch"] == "02012100"
+    code, _, err = run(capsys, "bench", "query", "nas-bench-macro", "12")
+    assert code == 2 and "'12' is not a macro architecture" in err and "for index 12 write #12" in err
+    code, out, _ = run(capsys, "space", "neighbours", "macro", "00000012")
+    assert code == 0 and "10000012" in out.split()

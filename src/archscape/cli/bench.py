@@ -66,18 +66,17 @@ def _ranges(values) -> str:
 @click.argument("arch")
 @click.option("--noise", default="mean", show_default=True, help="mean (average of seeds), seed (draw one), or a seed number.")
 @click.option("--fidelity", default=None, help="Training budget (epochs) of the table; default: the full budget.")
-@click.option("--seed", default=0, show_default=True, help="Generator seed for --noise seed.")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Generator seed for --noise seed.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def bench_query(benchmark: str, arch: str, noise: str, fidelity: str | None, seed: int, as_json: bool) -> None:
-    """Query one architecture (its text form or table index)."""
+    """Query one architecture: its text form, or #N for index N (e.g. #12)."""
     import numpy as np
 
     from archscape.benchmarks import check_noise, load_benchmark
 
     b = load_benchmark(benchmark)
     noise_mode = check_noise(noise)
-    key = int(arch) if arch.strip().isdigit() and b.space.size is not None else arch
-    evaluation = b.query(key, noise=noise_mode, fidelity=b.check_fidelity(fidelity), rng=np.random.default_rng(seed))
+    evaluation = b.query(b.space.read(arch), noise=noise_mode, fidelity=b.check_fidelity(fidelity), rng=np.random.default_rng(seed))
     out = b.evaluation_json(evaluation)
     if as_json:
         echo_json(out)

@@ -47,7 +47,7 @@ def space_neighbours(space_name: str, arch: str) -> None:
     from archscape.spaces import get_space
 
     s = get_space(space_name)
-    for n in s.neighbours(s.as_genotype(arch)):
+    for n in s.neighbours(s.read(arch)):
         click.echo(s.format(n))
 
 
@@ -62,5 +62,5 @@ def space_encode(space_name: str, arch: str, encoding: str, cutoff: int | None) 
 
     s = get_space(space_name)
     options = {"cutoff": cutoff} if cutoff is not None else {}
-    vec = s.encode(s.as_genotype(arch), encoding, **options)
+    vec = s.encode(s.read(arch), encoding, **options)
     echo_json([float(x) for x in vec])

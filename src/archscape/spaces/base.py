@@ -90,6 +90,33 @@ class SearchSpace(ABC):
             return self.from_index(int(arch))
         return self.canonical(arch)
 
+    def read(self, text: str) -> Genotype:
+        """An architecture named on the command line: its text form, or ``#N`` for index ``N`` (finite spaces).
+
+        Text is always read as an architecture; an index must be written
+        ``#N``.  Digits that are not an architecture of the space are refused
+        naming both readings, so ``00000012`` on NAS-Bench-Macro is the chain
+        ``00000012``, never table index 12.
+        """
+        if not isinstance(text, str):
+            raise InvalidArchitecture(f"an architecture on the command line is text; got {type(text).__name__}")
+        stripped = text.strip()
+        if stripped.startswith("#"):
+            number = stripped[1:]
+            if not (number.isascii() and number.isdigit()):
+                raise InvalidArchitecture(f"an index is written #N with N a whole number; got {text!r}")
+            if self.size is None:
+                raise UnsupportedOperation(f"search space {self.name!r} is not enumerable; it has no index {text!r}")
+            return self.from_index(self._check_index(int(number)))
+        try:
+            return self.canonical(self.parse(stripped))
+        except InvalidArchitecture as exc:
+            if self.size is not None and stripped.isascii() and stripped.isdigit():
+                raise InvalidArchitecture(
+                    f"{stripped!r} is not a {self.name} architecture ({exc}); for index {int(stripped)} write #{int(stripped)}"
+                ) from None
+            raise
+
     # --------------------------------------------------------- finite spaces
     def index(self, genotype: Genotype) -> int:
         """Position of ``genotype`` in the space's official order (finite spaces)."""

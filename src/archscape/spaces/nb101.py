@@ -605,10 +605,12 @@ class NB101Space(SearchSpace):
         if not isinstance(text, str):
             raise InvalidArchitecture(f"an nb101 cell text is a string; got {type(text).__name__}")
         s = text.strip()
+        if len(s) > MAX_TEXT:  # bounded before parsing: a 7-vertex cell is a few hundred characters
+            raise InvalidArchitecture(f"an nb101 cell text is at most {MAX_TEXT:,} characters; got {len(s):,}")
         if s.startswith("{"):
             try:
                 spec = json.loads(s)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise InvalidArchitecture(f"malformed nb101 cell {text!r:.80}: not valid JSON") from None
             return self.validate(spec)
         if s.startswith("(") or s.startswith("["):
@@ -745,6 +747,8 @@ def _naslib_spec(s: str, text: str) -> dict[str, Any]:
 
 #: operation distributions count the 5 interior vertices of full cells over the 3 interior ops
 LAYOUT = CellLayout("nb101", ("cell",), MAX_VERTICES - 2, tuple(OPS[o] for o in INTERIOR), values=INTERIOR)
+#: the longest cell text :meth:`NB101Space.parse` reads
+MAX_TEXT = 4096
 #: specs drawn by :meth:`NB101Space.arrange` before giving up (about one in 470 official random specs is a full cell)
 ARRANGE_TRIES = 1_000_000
 #: specs drawn at once (vectorised rejection)
