@@ -163,3 +163,11 @@ def test_an_architecture_is_read_as_one_and_an_index_needs_its_hash(capsys):
     assert code == 2 and "'12' is not a macro architecture" in err and "for index 12 write #12" in err
     code, out, _ = run(capsys, "space", "neighbours", "macro", "00000012")
     assert code == 0 and "10000012" in out.split()
+
+
+def test_the_command_line_imports_no_heavy_library_to_start():
+    code = ("import sys, archscape.cli; heavy = ('scipy', 'sklearn', 'torch', 'ray', 'onnxruntime', 'lightgbm', "
+            "'matplotlib', 'pandas'); print([m for m in heavy if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
