@@ -41,10 +41,6 @@ class Entry:
     target: Any
     meta: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def lazy(self) -> bool:
-        return isinstance(self.target, str)
-
     def load(self) -> Any:
         if isinstance(self.target, str):
             self.target = load_target(self.target)

@@ -39,13 +39,14 @@ DERIVED_SPACES.register("opdist", "archscape.spaces.opdist:OpDistSpace", needs="
 register_space = SPACES.register
 
 
-def _derived(name: str) -> tuple[str, str] | None:
-    """``(base, suffix)`` when ``name`` is a derived space's name whose base offers what it needs."""
+def _derived(name: str) -> tuple[SearchSpace, str] | None:
+    """``(base space, suffix)`` when ``name`` is a derived space's name whose base offers what it needs."""
     base, sep, suffix = name.rpartition("-")
     if not sep or base not in SPACES or suffix not in DERIVED_SPACES:
         return None
+    space = SPACES.make(base)
     needs = DERIVED_SPACES.meta(suffix).get("needs")
-    return (base, suffix) if needs is None or SPACES.make(base).capabilities()[needs] else None
+    return (space, suffix) if needs is None or space.capabilities()[needs] else None
 
 
 def space_names() -> list[str]:
@@ -62,7 +63,7 @@ def get_space(name: str) -> SearchSpace:
     if derived is None:
         raise unknown("search space", name, space_names())
     base, suffix = derived
-    return DERIVED_SPACES.make(suffix, SPACES.make(base))
+    return DERIVED_SPACES.make(suffix, base)
 
 
 def spaces_with(capability: str) -> list[str]:

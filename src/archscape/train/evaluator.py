@@ -41,8 +41,6 @@ from archscape.train.models import build_network, network_builder
 
 #: settings of the ``train`` mapping that choose and split the data
 DATA_KEYS = ("dataset", "root", "val_fraction", "split_seed", "train_subset", "val_subset", "test_subset", "augment", "image_size")
-#: settings that only change where or how fast a study runs, not its numbers
-RUNTIME_KEYS = ("device", "num_workers")
 
 
 class TrainEvaluator(Evaluator):
