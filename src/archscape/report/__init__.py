@@ -261,21 +261,28 @@ def _why_unknown(comp: Comparison) -> str:
 
 
 def _caption(value: str, curves: AnytimeCurves, comp: Comparison) -> str:
+    from archscape.report import plots
+
     metric = comp.settings["report_metric"]
     best = ("global optimum's" if _optimum_known(comp)
             else f"{comp.optimum_report:g} (no optimum is known: {_why_unknown(comp)}), i.e.")
+    zoomed = ""
     if value == "regret":
         what = (f"regret ({best} {metric} minus the incumbent's; where regrets span decades the axis is "
                 "logarithmic above a small threshold and linear below it, so zero regret stays visible)")
     elif _optimum_known(comp):
-        what = f"the incumbent's {metric}, with the global optimum dotted"
+        what = (f"the incumbent's {metric}, with the global optimum dotted; the y axis is zoomed on where the "
+                "incumbents converge, and the panel says up to which point the curves rise from below it")
+        zoomed = ", and not where their curve is below the zoomed axis"
     else:
         what = f"the incumbent's {metric}"
     axis = ("after each query" if curves.axis == "queries" else
             "at each simulated time, a step function: the incumbent after the last query finished by then "
             "(curves start once every trial has finished its first query)")
     return (f"Shows {what}, {axis}. Left: mean over complete trials with a 95% confidence band "
-            f"(Student t-interval); right: median with inter-quartile band. n = complete trials per optimizer.")
+            f"(Student t-interval, clipped to the range of the trials' values); right: median with inter-quartile "
+            f"band. Bands are drawn where at least {plots.MIN_BAND_TRIALS} trials have a value"
+            f"{zoomed}. n = complete trials per optimizer.")
 
 
 def _settings(comp: Comparison) -> list[tuple[str, str]]:
