@@ -34,7 +34,7 @@ def test_query_by_index_and_seed(capsys):
     code, out, _ = run(capsys, "bench", "query", "nb201-cifar10", "#6111", "--noise", "1", "--json")
     assert code == 0
     obj = json.loads(out)
-    assert obj["seed"] == 1 and obj["metrics"]["val_acc"] == pytest.approx(91.71999999023437)
+    assert obj["training_seed"] == 1 and obj["metrics"]["val_acc"] == pytest.approx(91.71999999023437)
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,8 @@ def test_query_by_index_and_seed(capsys):
         (["bench", "query", "nb201-cifar10", "99999"], "for index 99999 write #99999"),
         (["bench", "query", "nb201-cifar10", "\u00b2"], "malformed nb201 arch string"),
         (["bench", "query", "nb201-cifar10", "#x"], "an index is written #N"),
-        (["bench", "query", "nb201-cifar10", CELL, "--seed", "-1"], "-1 is not in the range x>=0"),
+        (["bench", "query", "nb201-cifar10", CELL, "--draw-seed", "-1"], "-1 is not in the range x>=0"),
+        (["bench", "query", "nb201-cifar10", CELL, "--seed", "1"], "No such option '--seed'"),
         (["space", "neighbours", "darts", "#3"], "not enumerable"),
         (["space", "encode", "nb101", '{"matrix":' + "[" * 1500 + "]" * 1500 + "}"], "not valid JSON"),
         (["space", "encode", "nb101", "[" * 5000], "at most 4,096 characters"),

@@ -17,7 +17,7 @@ torch = pytest.importorskip("torch")
 from archscape.data import registry  # noqa: E402
 from archscape.errors import ArchscapeError, DataError, UnknownName  # noqa: E402
 from archscape.train import datasets as ds  # noqa: E402
-from archscape.train.datasets import FASHION_MNIST_DEBIAN, augment_batch, canonical_name, load_dataset, read_idx  # noqa: E402
+from archscape.train.datasets import FASHION_MNIST_DEBIAN, FASHION_MNIST_HINT, augment_batch, canonical_name, load_dataset, read_idx  # noqa: E402
 
 HAVE_MNIST = all(registry.is_available(f"mnist-{p}") for p in ("train-images", "train-labels", "test-images", "test-labels"))
 HAVE_FASHION = all(registry.is_available(f"fashion-mnist-{p}") for p in ("train-images", "train-labels", "test-images", "test-labels")) or (
@@ -73,7 +73,7 @@ def test_subsets_are_stratified_subsets_of_their_split():
     assert load_dataset("mnist", val_fraction=0, train_subset=10).val.labels.numel() == 0
 
 
-@pytest.mark.skipif(not HAVE_FASHION, reason="Fashion-MNIST: apt-get install dataset-fashion-mnist")
+@pytest.mark.skipif(not HAVE_FASHION, reason=f"Fashion-MNIST is not here: {FASHION_MNIST_HINT}")
 def test_fashion_mnist_from_the_debian_package():
     d = load_dataset("Fashion_MNIST", train_subset=100, val_subset=50, test_subset=50)
     assert d.name == "fashion-mnist" and d.classes[0] == "T-shirt/top" and d.num_classes == 10
@@ -314,3 +314,12 @@ def test_a_missing_data_set_names_the_fetch_command(monkeypatch, tmp_path):
         load_dataset("mnist")
     with pytest.raises(DataError, match="cifar10-python"):
         load_dataset("cifar10")
+
+
+def test_the_fashion_mnist_hint_says_what_the_readme_says():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for phrase in ("archscape data fetch fashion-mnist-train-images", "apt-get install dataset-fashion-mnist",
+                   "/usr/share/datasets/fashion-mnist"):
+        assert phrase in FASHION_MNIST_HINT and phrase in readme

@@ -197,7 +197,7 @@ def test_cli_query_prints_json(bench, capsys):
 
     assert main(["bench", "query", "nb301", DARTS_V2, "--json"]) == 0
     obj = json.loads(capsys.readouterr().out)
-    assert obj["benchmark"] == "nb301" and obj["fidelity"] == 98 and obj["seed"] is None
+    assert obj["benchmark"] == "nb301" and obj["fidelity"] == 98 and obj["training_seed"] is None
     assert obj["metrics"]["val_acc"] == pytest.approx(92.91, abs=0.005)
     assert SPACE.parse(obj["arch"]) == SPACE.parse(DARTS_V2)
     assert "not the original NB301 ensemble" in obj["surrogate"]

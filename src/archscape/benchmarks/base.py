@@ -159,7 +159,7 @@ class Benchmark(ABC):
             "arch": self.space.format(evaluation.genotype),
             "index": evaluation.index,
             "fidelity": evaluation.fidelity,
-            "seed": evaluation.seed,
+            "training_seed": evaluation.seed,  # the table's recorded training run answered (None: the mean)
             "cost": evaluation.cost,
             "metrics": {k: _json_float(v) for k, v in evaluation.metrics.items()},
         }

@@ -66,22 +66,27 @@ def _ranges(values) -> str:
 @click.argument("arch")
 @click.option("--noise", default="mean", show_default=True, help="mean (average of seeds), seed (draw one), or a seed number.")
 @click.option("--fidelity", default=None, help="Training budget (epochs) of the table; default: the full budget.")
-@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Generator seed for --noise seed.")
+@click.option("--draw-seed", type=click.IntRange(0), default=0, show_default=True,
+              help="With --noise seed: seed of the random generator that draws the training seed (not a training "
+              "seed itself: for training seed N give --noise N).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def bench_query(benchmark: str, arch: str, noise: str, fidelity: str | None, seed: int, as_json: bool) -> None:
-    """Query one architecture: its text form, or #N for index N (e.g. #12)."""
+def bench_query(benchmark: str, arch: str, noise: str, fidelity: str | None, draw_seed: int, as_json: bool) -> None:
+    """Query one architecture: its text form, or #N for index N (e.g. #12).
+
+    The answer names the training seed it comes from ("training_seed" in the JSON; null for the mean of seeds).
+    """
     import numpy as np
 
     from archscape.benchmarks import check_noise, load_benchmark
 
     b = load_benchmark(benchmark)
     noise_mode = check_noise(noise)
-    evaluation = b.query(b.space.read(arch), noise=noise_mode, fidelity=b.check_fidelity(fidelity), rng=np.random.default_rng(seed))
+    evaluation = b.query(b.space.read(arch), noise=noise_mode, fidelity=b.check_fidelity(fidelity), rng=np.random.default_rng(draw_seed))
     out = b.evaluation_json(evaluation)
     if as_json:
         echo_json(out)
         return
-    click.echo(f"{out['benchmark']}  index {out['index']}  fidelity {out['fidelity']}  seed {out['seed'] if out['seed'] is not None else 'mean'}")
+    click.echo(f"{out['benchmark']}  index {out['index']}  fidelity {out['fidelity']}  training seed {out['training_seed'] if out['training_seed'] is not None else 'mean of seeds'}")
     click.echo(out["arch"])
     from archscape.benchmarks.base import METRIC_UNITS
 

@@ -3,8 +3,9 @@
 Three figures compare the noise modes of one benchmark (mean over seeds and
 each seed; same colour per mode in every figure):
 
-* ``basin_sizes.png``: the basin-size histogram on log-log axes (logarithmic
-  bins; the basin of the global optimum marked by a dotted line);
+* ``basin_sizes.png``: the basin-size histogram (logarithmic bins on a log x
+  axis, drawn as steps; whole counts on a linear y axis; the basin of the
+  global optimum marked by a dotted line);
 * ``fitness_distance.png``: value against steps to the global optimum, one
   hexbin panel per noise mode (log counts; distances are whole steps, so each
   point is spread by up to +-0.3 steps along x to show the density, seeded),
@@ -43,7 +44,12 @@ def _mode_name(label: str) -> str:
 
 # ---------------------------------------------------------------- figures
 def basin_size_figure(analyses: Mapping[str, object], *, title: str = "") -> Figure:
-    """Log-log histogram of basin sizes per noise mode (analyses: label -> LandscapeAnalysis)."""
+    """Histogram of basin sizes per noise mode (analyses: label -> LandscapeAnalysis).
+
+    Logarithmic bins of basin size (x, log axis), drawn as steps so that no line
+    joins bins that are far apart; the y axis counts local optima (whole numbers,
+    linear).  A dotted line marks the basin of the global optimum in each mode.
+    """
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(7.2, 3.8), layout="constrained")
         ax = fig.subplots()
@@ -51,19 +57,20 @@ def basin_size_figure(analyses: Mapping[str, object], *, title: str = "") -> Fig
         edges = np.unique(np.round(np.logspace(0, np.log10(largest + 1), 16)))
         if edges.size < 2:
             edges = np.array([1.0, 2.0])
-        centres = np.sqrt(edges[:-1] * edges[1:])
         for i, (label, a) in enumerate(analyses.items()):
             sizes = a.exhaustive.basin_sizes
             counts, _ = np.histogram(sizes, bins=edges)
-            shown = counts > 0
             c = colour(i)
-            ax.plot(centres[shown], counts[shown], marker="o", markersize=4, linewidth=1.2, color=c,
-                    label=f"{_mode_name(label)} ({sizes.size} optima)")
+            ax.stairs(counts, edges, color=c, linewidth=1.4, baseline=0,
+                      label=f"{_mode_name(label)} ({sizes.size} optima)")
             opt = a.summary["basin_of_optimum_size"]
             ax.axvline(max(opt, 1), color=c, linestyle=":", linewidth=1.0)
         ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("basin size (architectures)")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.set_ylim(0, None)
+        ax.set_xlabel("basin size (architectures; logarithmic bins)")
         ax.set_ylabel("number of local optima")
         handles, labels = ax.get_legend_handles_labels()
         handles.append(matplotlib.lines.Line2D([], [], color="0.3", linestyle=":", linewidth=1.0))
@@ -108,11 +115,12 @@ def fitness_distance_figure(analyses: Mapping[str, object], *, title: str = "", 
             ax.set_visible(False)
         for r in range(rows):
             axes[r * cols].set_ylabel(metric)
-        axes[0].legend(frameon=False, loc="lower left")
-        if image is not None:
-            fig.colorbar(image, ax=list(axes[:k]), label="architectures (log)", shrink=0.9)
         if title:
             fig.suptitle(title)
+        # Above the panels, not on them: every corner of a panel holds data somewhere.
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper left", frameon=False)
+        if image is not None:
+            fig.colorbar(image, ax=list(axes[:k]), label="architectures (log)", shrink=0.9)
     return fig
 
 
@@ -149,6 +157,80 @@ SUMMARY_ROWS = (
 )
 
 
+#: what each row of the page's tables means (landscape.csv and landscape.json keep the keys)
+ROW_LABELS = {
+    "n_rows_analysed": "architectures analysed",
+    "n_excluded": "architectures left out (no value)",
+    "global_optimum.arch": "global optimum",
+    "global_optimum.value": "global optimum's value",
+    "n_local_optima": "local optima",
+    "n_strict_local_optima": "strict local optima (every neighbour worse)",
+    "n_plateau_local_optima": "plateau optima (equal neighbours counted once)",
+    "basin_of_optimum_fraction": "share of architectures in the optimum's basin",
+    "fdc": "fitness-distance correlation (Pearson)",
+    "fdc_spearman": "fitness-distance correlation (Spearman)",
+    "autocorrelation_length": "autocorrelation length (random walks)",
+    "autocorrelation_length_exact": "autocorrelation length (exact)",
+    "neutrality.equal": "share of neighbour pairs with equal values",
+    "neutrality.within_tol": "share of neighbour pairs within the neutrality tolerance",
+    "basins.mean_size": "mean basin size",
+    "basins.max_size": "largest basin",
+    "basins.mean_climb_steps": "mean steps of local search to its optimum",
+    "distance.max": "most steps to the global optimum",
+    "lon.method": "escape edges counted",
+    "lon.distance": "kick distance D (steps)",
+    "lon.n_nodes": "nodes (local optima)",
+    "lon.n_edges": "escape edges",
+    "lon.mean_out_degree": "mean out-degree",
+    "lon.escape_probability": "escape probability (mean over optima)",
+    "lon.escape_probability_optimum": "escape probability of the global optimum",
+    "lon.improving_edge_fraction": "share of improving edges",
+    "lon.neutral_edge_fraction": "share of neutral edges",
+    "lon.n_sinks": "sinks (no improving out-edge)",
+    "lon.global_optimum_is_sink": "global optimum is a sink",
+    "lon.single_funnel": "single funnel",
+    "lon.global_funnel_fraction": "share of optima in the global funnel",
+    "lon.global_funnel_space_fraction": "share of architectures in the global funnel",
+}
+
+
+def row_label(key: str) -> str:
+    """The words a page shows for a flattened summary key (``within_eps.0.5``: a sentence of its own)."""
+    if key in ROW_LABELS:
+        return ROW_LABELS[key]
+    if key.startswith("within_eps."):
+        return f"share of architectures whose local search ends within {key.split('.', 1)[1]} of the optimum"
+    return key.replace("_", " ")
+
+
+def _readable(table, keys: Sequence[str]):
+    """The rows ``keys`` of a summary table, transposed, with readable row names."""
+    shown = table[list(keys)].T
+    shown.index = [row_label(k) for k in keys]
+    shown.index.name = None
+    shown.columns = [_mode_name(str(c)) for c in shown.columns]
+    shown.columns.name = "noise mode"
+    return shown
+
+
+def _lon_view(table):
+    """The local-optima-network rows as shown: how edges were counted in words, not ``n_samples None``."""
+    table = table.copy()
+    if "lon.method" in table.columns:
+        samples = table["lon.n_samples"] if "lon.n_samples" in table.columns else None
+        table["lon.method"] = [
+            "every row within D steps" if m == "exhaustive" else f"{int(samples.iloc[i])} kicks per optimum"
+            for i, m in enumerate(table["lon.method"])
+        ]
+    keys = [c for c in table.columns if c.startswith("lon.") and c not in ("lon.n_samples", "lon.seed", "lon.definition")]
+    return _readable(table, keys)
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending in exactly one full stop."""
+    return text.rstrip().rstrip(".") + "."
+
+
 def write_landscape_report(
     out_dir: str | Path,
     analyses: Mapping[str, object],
@@ -178,19 +260,19 @@ def write_landscape_report(
     paths.append(write_json(out / "landscape.json", {**summaries, **dict(extra_json or {})}))
 
     rows = [r for r in SUMMARY_ROWS if r in table.columns]
-    lon_rows = [c for c in table.columns if c.startswith("lon.") and c not in ("lon.method", "lon.seed")]
     first = next(iter(summaries.values()))
     sections = [
-        Section("Figures by noise mode", None, frame_html(table[rows].T),
-                    "tie rule: " + first["tie_rule"] + ". FDC sign: " + first["fdc_sign"] + "."),
+        Section("Figures by noise mode", None, frame_html(_readable(table, rows)),
+                    "Tie rule: " + _sentence(first["tie_rule"]) + " FDC sign: " + _sentence(first["fdc_sign"])),
         Section("Basins of attraction", "basin_sizes.png", None,
-                    "Number of local optima per basin size (log-log); dotted: the basin of the global optimum."),
+                    "Number of local optima per basin size (logarithmic bins); dotted: the basin of the global "
+                    "optimum."),
         Section("Fitness-distance", "fitness_distance.png", None,
                     "Value against neighbourhood steps to the global optimum; x spread by up to 0.3 steps."),
         Section("Random-walk autocorrelation", "autocorrelation.png", None,
                     f"{first['walks']['n_walks']} walks of {first['walks']['length']} steps from the stationary "
                     f"distribution, seed {first['walks']['seed']}; dashed: exact rho(k) of the stationary chain."),
-        Section("Local-optima network", None, frame_html(table[lon_rows].T), first["lon"]["definition"]),
+        Section("Local-optima network", None, frame_html(_lon_view(table)), _sentence(first["lon"]["definition"])),
         *extra_sections,
     ]
     paths.append(write_index(out, sections, title=title,
@@ -200,9 +282,11 @@ def write_landscape_report(
 
 
 __all__ = [
+    "ROW_LABELS",
     "SUMMARY_ROWS",
     "autocorrelation_figure",
     "basin_size_figure",
     "fitness_distance_figure",
+    "row_label",
     "write_landscape_report",
 ]

@@ -65,6 +65,11 @@ from archscape.errors import ArchscapeError, DataError
 
 #: where the Debian package dataset-fashion-mnist installs the official files
 FASHION_MNIST_DEBIAN = Path("/usr/share/datasets/fashion-mnist")
+#: how to get Fashion-MNIST (the README's words; the tests' skip message and the missing-data error say the same)
+FASHION_MNIST_HINT = ("get it with `archscape data fetch fashion-mnist-train-images fashion-mnist-train-labels "
+                      "fashion-mnist-test-images fashion-mnist-test-labels` (downloads, or add --from DIR holding the "
+                      "official files), or on Debian/Ubuntu `apt-get install dataset-fashion-mnist`, which archscape "
+                      "reads from /usr/share/datasets/fashion-mnist")
 #: data sets augmented by default
 _AUGMENTED = ("cifar10", "cifar100")
 _IDX_PARTS = (
@@ -403,8 +408,9 @@ def _idx_files(name: str, root: str | os.PathLike | None) -> dict[str, Path]:
         else:
             missing.append(entry)
     if missing:
-        hint = " (or: apt-get install dataset-fashion-mnist)" if name == "fashion-mnist" else ""
-        raise DataError(f"{name} is not in the data cache ({registry.cache_dir()}); run: archscape data fetch {' '.join(missing)}{hint}")
+        if name == "fashion-mnist":
+            raise DataError(f"fashion-mnist is not in the data cache ({registry.cache_dir()}); {FASHION_MNIST_HINT}")
+        raise DataError(f"{name} is not in the data cache ({registry.cache_dir()}); run: archscape data fetch {' '.join(missing)}")
     return out
 
 
