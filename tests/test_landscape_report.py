@@ -29,6 +29,7 @@ def test_the_page_names_rows_in_words_and_shows_no_empty_values(analyses, tmp_pa
     text = html.unescape(re.sub(r"<[^>]+>", " ", page[page.index("<body"):]))
     assert "None" not in text and "nan" not in text.split()
     assert ".." not in text
+    assert "e+0" not in text and "15625" in text  # counts in full, not 1.562e+04
     for key in (*SUMMARY_ROWS, "within_eps.0.1", "n_plateau_local_optima", "lon.n_samples", "lon.escape_probability"):
         assert f" {key} " not in text  # raw keys stay in landscape.csv / landscape.json
     assert "plateau optima (equal neighbours counted once)" in text

@@ -32,7 +32,7 @@ from matplotlib.figure import Figure
 
 from archscape.landscape.analyze import summary_table
 from archscape.report.figures import save_figure
-from archscape.report.html import Section, frame_html, write_index
+from archscape.report.html import Section, escape, frame_html, write_index
 from archscape.report.jsondata import write_json
 from archscape.report.style import STYLE, colour
 from archscape.util import atomic_path
@@ -259,10 +259,14 @@ def write_landscape_report(
     paths.append(csv)
     paths.append(write_json(out / "landscape.json", {**summaries, **dict(extra_json or {})}))
 
-    rows = [r for r in SUMMARY_ROWS if r in table.columns]
+    # the optimum's text form is long: listed under the table rather than stretching a column
+    rows = [r for r in SUMMARY_ROWS if r in table.columns and r != "global_optimum.arch"]
+    optima = "".join(f"<li>{escape(_mode_name(str(mode)))}: <code>{escape(str(arch))}</code></li>"
+                     for mode, arch in table.get("global_optimum.arch", {}).items())
     first = next(iter(summaries.values()))
     sections = [
-        Section("Figures by noise mode", None, frame_html(_readable(table, rows)),
+        Section("Figures by noise mode", None,
+                frame_html(_readable(table, rows)) + (f"<p>Global optimum per noise mode:</p><ul>{optima}</ul>" if optima else ""),
                     "Tie rule: " + _sentence(first["tie_rule"]) + " FDC sign: " + _sentence(first["fdc_sign"])),
         Section("Basins of attraction", "basin_sizes.png", None,
                     "Number of local optima per basin size (logarithmic bins); dotted: the basin of the global "

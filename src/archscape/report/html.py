@@ -75,7 +75,8 @@ h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-
 .meta { color: #666; font-size: .9rem; }
 table { border-collapse: collapse; margin: .6rem 0; font-size: .85rem; }
 th, td { padding: .25rem .55rem; border-bottom: 1px solid #e4e4e4; text-align: right; vertical-align: top; }
-th { background: #f6f6f6; } .wide { overflow-x: auto; }
+th { background: #f6f6f6; } .wide { overflow-x: auto; } tbody th { text-align: left; min-width: 14rem; }
+code { font-size: .85rem; word-break: break-all; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { font-size: .88rem; color: #444; }
 """
@@ -108,8 +109,11 @@ def rows_table(rows: Sequence[dict[str, str]], code_columns: Sequence[str] = ())
 
 
 def frame_html(frame, *, digits: int = 4) -> str:
-    """A DataFrame as an HTML table, numbers to ``digits`` significant digits."""
-    return frame.to_html(border=0, na_rep="", float_format=lambda x: f"{x:.{digits}g}", escape=True)
+    """A DataFrame as an HTML table, numbers to ``digits`` significant digits (whole numbers in full)."""
+    def number(x: float) -> str:
+        return f"{x:.0f}" if float(x).is_integer() and abs(x) < 1e12 else f"{x:.{digits}g}"
+
+    return frame.to_html(border=0, na_rep="", float_format=number, escape=True)
 
 
 def comparison_section(
