@@ -368,6 +368,8 @@ class _Writing:
             raise write_error(self.path, exc, self.what) from None
 
 
+#: writes after which a run can be resumed (the study exists)
+_RESUMABLE = ("write to", "add a trial", "update a trial")
 _STORAGE_MESSAGES = ("database or disk is full", "disk i/o error", "no space left", "readonly database",
                      "attempt to write a readonly", "unable to open database file", "disk quota")
 
@@ -382,12 +384,14 @@ def write_error(path: Path, exc: BaseException, what: str = "write to") -> Store
     """One line for a write that the storage refused (full disk, I/O error, read-only)."""
     text = str(exc) if not isinstance(exc, OSError) or isinstance(exc, sqlite3.Error) else (exc.strerror or str(exc))
     lower = text.lower()
+    then = (f"every committed evaluation is kept: continue with --resume {path}" if what in _RESUMABLE
+            else "nothing was stored: run again")
     if "full" in lower or "no space" in lower or "quota" in lower:
-        why = f"the disk is full ({text}); every committed evaluation is kept: free space, then continue with --resume {path}"
+        why = f"the disk is full ({text}); {then} once space is freed"
     elif "readonly" in lower or "read-only" in lower:
         why = f"the store or its folder is read-only ({text})"
     else:
-        why = f"{text}; every committed evaluation is kept: continue with --resume {path} once the storage works"
+        why = f"{text}; {then} once the storage works"
     return StoreError(f"cannot {what} {path}: {why}" if what == "write to" else f"cannot {what} in {path}: {why}")
 
 
@@ -499,6 +503,12 @@ class WriterLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, info.encode(), 0)
         self._fd = fd
+
+    def __enter__(self) -> WriterLock:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
 
     def release(self) -> None:
         if self._fd is not None:
