@@ -236,6 +236,24 @@ def test_a_full_disk_while_writing_a_report_is_one_line_and_keeps_the_earlier_re
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
 
 
+def test_a_full_disk_while_reading_a_store_is_one_line(tmp_path, capsys, monkeypatch):
+    store = tmp_path / "s.sqlite"
+    run_study(config_from_mapping({**SETTINGS, "budget": 10}), store)
+    import pandas as pd
+
+    def full(*args, **kwargs):  # what pandas raises when SQLite cannot write its temporary sort files
+        try:
+            raise sqlite3.OperationalError("database or disk is full")
+        except sqlite3.OperationalError as exc:
+            raise pd.errors.DatabaseError("Execution failed on sql 'SELECT ...': database or disk is full") from exc
+
+    monkeypatch.setattr(pd, "read_sql_query", full)
+    rc, err = cli(["report", store, "--out", tmp_path / "r"], capsys)
+    line = one_error_line(err)
+    assert rc == 2 and f"cannot read the store {store}: database or disk is full" in line
+    assert not (tmp_path / "r").exists()
+
+
 # ------------------------------------------------------------------ defect 6: read-only storage
 def test_read_only_opening_uses_mode_ro_or_immutable_and_writes_nothing(tmp_path, monkeypatch):
     path = tmp_path / "s.sqlite"
@@ -310,6 +328,8 @@ def test_a_real_full_filesystem_stops_the_run_in_one_line_and_it_resumes_when_sp
         mkdir small && mount -t tmpfs -o size=256k tmpfs small || exit 99
         {cmd} run {' '.join(RUN_FLAGS)} --store small/s.sqlite --commit-every 0 2> full.err; echo "full $?" >> status
         cp small/s.sqlite partial.sqlite; cp small/s.sqlite-wal partial.sqlite-wal
+        {cmd} report small/s.sqlite --out small/report 2> report.err; echo "report $?" >> status
+        ls -a small > listing
         mount -o remount,size=8m small
         {cmd} run --resume small/s.sqlite --no-progress 2> resume.err; echo "resume $?" >> status
         cp small/s.sqlite final.sqlite
@@ -320,6 +340,9 @@ def test_a_real_full_filesystem_stops_the_run_in_one_line_and_it_resumes_when_sp
     line = one_error_line((tmp_path / "full.err").read_text())
     assert status["full"] == "2" and "the disk is full" in line and "--resume small/s.sqlite" in line
     assert 0 < n_evaluations(tmp_path / "partial.sqlite") < len(reference)
+    line = one_error_line((tmp_path / "report.err").read_text())  # a report onto the full disk
+    assert status["report"] == "2" and "the disk is full" in line
+    assert not [name for name in (tmp_path / "listing").read_text().split() if name.endswith(".part")]
     assert status["resume"] == "0", (tmp_path / "resume.err").read_text()
     assert frame(tmp_path / "final.sqlite").equals(reference)
 

@@ -296,14 +296,21 @@ class Store:
         """Every evaluation of a study as a pandas DataFrame (one row per query)."""
         import pandas as pd
 
-        frame = pd.read_sql_query(
-            """SELECT t.label, t.optimizer, t.trial_index, t.state AS trial_state, e.k, e.arch, e.row, e.objective,
-                      e.report, e.cost, e.sim_time, e.wall_time, e.noise_seed, e.fidelity, e.status, e.error, e.metrics
-               FROM evaluation e JOIN trial t ON t.id = e.trial_id
-               WHERE t.study_id = ? ORDER BY t.label, t.trial_index, e.k""",
-            self._con,
-            params=(study_id,),
-        )
+        try:
+            frame = pd.read_sql_query(
+                """SELECT t.label, t.optimizer, t.trial_index, t.state AS trial_state, e.k, e.arch, e.row, e.objective,
+                          e.report, e.cost, e.sim_time, e.wall_time, e.noise_seed, e.fidelity, e.status, e.error, e.metrics
+                   FROM evaluation e JOIN trial t ON t.id = e.trial_id
+                   WHERE t.study_id = ? ORDER BY t.label, t.trial_index, e.k""",
+                self._con,
+                params=(study_id,),
+            )
+        except Exception as exc:  # pandas wraps SQLite's error; a full disk (sorting spills to temporary files) is one line
+            cause = exc if isinstance(exc, sqlite3.Error) else exc.__cause__ or exc.__context__
+            if isinstance(cause, sqlite3.Error) and _is_storage_error(cause):
+                raise StoreError(f"cannot read the store {self.path}: {cause} (SQLite's temporary files need space "
+                                 "too: free some, or set SQLITE_TMPDIR to a folder with space)") from None
+            raise
         return frame
 
     # ------------------------------------------------------------ internals
