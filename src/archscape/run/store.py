@@ -6,11 +6,29 @@ cost, simulated and wall-clock time).  The primitives below are keyed by
 integer ids and return frozen values; derived queries (frames, counts) are
 written once on top of them.
 
+One writer: ``Store(path)`` first takes an OS advisory lock on
+``<store>.lock`` (:class:`WriterLock`; it names the holder's pid, host and
+start time), so a second writer, in this process or another, is refused in
+one line before anything is written; the OS drops the lock of a process that
+dies, so a crashed run never blocks ``--resume``.  The study is created by a
+check-then-insert in one ``BEGIN IMMEDIATE`` transaction as well.
+
+Readers: ``Store(path, read_only=True)`` takes no lock and never writes
+(SQLite ``mode=ro``, or ``immutable=1`` where the folder cannot be written,
+e.g. read-only media); it reads beside a running writer (WAL).  A reader in a
+writable folder leaves SQLite's ``-wal``/``-shm`` companions, which the next
+writer removes.  Every opening first refuses what is not an archscape store
+(:func:`check_store_file`): a folder, a non-SQLite file, another program's
+SQLite database (left byte for byte unchanged).
+
 Durability: evaluations are written in transactions; a process killed at any
 moment leaves every committed evaluation intact and nothing half-written
 (SQLite's journal rolls an interrupted transaction back).  The runner commits
 at least every ``commit_every`` seconds, and a resumed run recomputes the few
 uncommitted evaluations identically, so the final result does not change.
+A write the storage refuses (a full disk, an I/O error, read-only storage)
+rolls back and raises one :class:`StoreError` line; the store keeps every
+committed evaluation and the run resumes once the storage works.
 
 Thread-safety: a :class:`Store` object belongs to one thread of one process
 (the runner's single writer).  Readers in other processes may open the same
@@ -164,7 +182,7 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open {self.path} for writing ({exc}){_folder_hint(self.path)}") from None
         try:
-            with self._writing("create the store"):
+            with self._writing("open for writing the store"):
                 self._con.execute("PRAGMA journal_mode=WAL")
                 self._con.execute("PRAGMA synchronous=NORMAL")
                 self._con.execute("PRAGMA foreign_keys=ON")
@@ -212,7 +230,7 @@ class Store:
     # ------------------------------------------------------------ studies
     def create_study(self, name: str, benchmark: str, config: dict, fingerprint: str, info: dict, version: str) -> int:
         """Insert a study; returns its id."""
-        with self._writing("create the study"):
+        with self._writing("create the study in"):
             cur = self._con.execute(
                 "INSERT INTO study (name, benchmark, config, fingerprint, info, created, version) VALUES (?,?,?,?,?,?,?)",
                 (name, benchmark, json.dumps(config, sort_keys=True), fingerprint, json.dumps(info), time.time(), version),
@@ -225,7 +243,7 @@ class Store:
         The check and the insert are one ``BEGIN IMMEDIATE`` transaction, so
         two writers (were the writer lock bypassed) cannot both create one.
         """
-        with self._writing("create the study"), self._transaction():
+        with self._writing("create the study in"), self._transaction():
             studies = self.studies()
             if not studies:
                 self._con.execute(
@@ -242,7 +260,7 @@ class Store:
     # ------------------------------------------------------------ trials
     def ensure_trial(self, study_id: int, label: str, optimizer: str, params: dict, trial_index: int) -> int:
         """The id of (study, label, trial_index), inserting a 'running' trial when new."""
-        with self._writing("add a trial"):
+        with self._writing("add a trial to"):
             self._con.execute(
                 "INSERT OR IGNORE INTO trial (study_id, label, optimizer, params, trial_index, state, started) VALUES (?,?,?,?,?, 'running', ?)",
                 (study_id, label, optimizer, json.dumps(params, sort_keys=True), trial_index, time.time()),
@@ -255,7 +273,7 @@ class Store:
     def set_trial_state(self, trial_id: int, state: str, error: str | None = None) -> None:
         if state not in ("running", "complete", "failed"):
             raise ValueError(f"unknown trial state {state!r}")
-        with self._writing("update a trial"):
+        with self._writing("update a trial in"):
             self._con.execute("UPDATE trial SET state=?, error=?, finished=? WHERE id=?", (state, error, time.time(), trial_id))
 
     def trials(self, study_id: int) -> list[TrialRecord]:
@@ -376,7 +394,7 @@ class _Writing:
 
 
 #: writes after which a run can be resumed (the study exists)
-_RESUMABLE = ("write to", "add a trial", "update a trial")
+_RESUMABLE = ("write to", "add a trial to", "update a trial in")
 _STORAGE_MESSAGES = ("database or disk is full", "disk i/o error", "no space left", "readonly database",
                      "attempt to write a readonly", "unable to open database file", "disk quota")
 
@@ -399,7 +417,7 @@ def write_error(path: Path, exc: BaseException, what: str = "write to") -> Store
         why = f"the store or its folder is read-only ({text})"
     else:
         why = f"{text}; {then} once the storage works"
-    return StoreError(f"cannot {what} {path}: {why}" if what == "write to" else f"cannot {what} in {path}: {why}")
+    return StoreError(f"cannot {what} {path}: {why}")
 
 
 # ------------------------------------------------------------------ files
