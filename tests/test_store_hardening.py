@@ -123,8 +123,11 @@ def test_a_second_writer_is_refused_naming_the_holder_and_writes_nothing(tmp_pat
         with pytest.raises(StoreError, match=rf"being written by another archscape run \(pid {os.getpid()} on "
                                              rf"{socket.gethostname()} since \d{{4}}-\d\d-\d\dT"):
             run_study(config_from_mapping({**SETTINGS, "budget": 10}), path)
-        rc, err = cli(["run", "--resume", path, "--no-progress"], capsys)
-        assert rc == 2 and f"pid {os.getpid()}" in one_error_line(err)
+        link = tmp_path / "link.sqlite"
+        link.symlink_to(path)
+        for store in (path, link):  # one lock, whatever the path that names the store
+            rc, err = cli(["run", "--resume", store, "--no-progress"], capsys)
+            assert rc == 2 and f"pid {os.getpid()}" in one_error_line(err)
         new = tmp_path / "new.sqlite"
         with WriterLock(new):  # a run about to create a store holds it before the file exists
             rc, err = cli(["run", *RUN_FLAGS, "--store", new], capsys)

@@ -498,7 +498,7 @@ class WriterLock:
 
     def __init__(self, store: str | Path) -> None:
         self.store = Path(store)
-        self.path = Path(f"{self.store}.lock")
+        self.path = Path(f"{os.path.realpath(self.store)}.lock")  # one lock whatever the link or relative path
         self._fd: int | None = None
         try:
             import fcntl
