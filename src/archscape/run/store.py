@@ -193,6 +193,9 @@ class Store:
                     if self._con.in_transaction:
                         self._con.execute("ROLLBACK")
             self._check_version()
+        except sqlite3.DatabaseError as exc:
+            self._con.close()
+            raise StoreError(f"{self.path} is not an archscape store ({exc})") from None
         except BaseException:
             self._con.close()
             raise
@@ -200,9 +203,13 @@ class Store:
     def _open_read_only(self) -> None:
         try:
             self._con = sqlite3.connect(read_only_uri(self.path), uri=True, isolation_level=None, check_same_thread=True)
-            self._check_version()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot read the store {self.path} ({exc})") from None
+        try:
+            self._check_version()
+        except BaseException:
+            self._con.close()
+            raise
 
     def _check_version(self) -> None:
         try:
@@ -210,7 +217,6 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not an archscape store ({exc})") from None
         if version != SCHEMA_VERSION:
-            self._con.close()
             raise StoreError(f"{self.path} has store schema {version}; this archscape reads schema {SCHEMA_VERSION}")
 
     def close(self) -> None:
