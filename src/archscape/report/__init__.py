@@ -22,14 +22,20 @@ occurs in several stores of a comparison).
 The folder is built in a temporary sibling and then moved into place
 (``index.html`` last), so an interrupted report never leaves a half-written
 page; files of an earlier report in ``out_dir`` that this one does not
-produce are left as they were.
+produce are left as they were.  The temporary folder is named
+``.<out>.<pid>.<random>.part``; one that a killed report left behind is
+removed by the next report into the same parent folder
+(:func:`remove_stale_parts`).  A write the disk refuses (full, read-only)
+is one :class:`ArchscapeError` line.  Stores are opened read-only.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -72,15 +78,87 @@ def write_report(
     comparisons = group_studies(load_studies(stores))
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".part", dir=out_dir.parent))
+        remove_stale_parts(out_dir.parent)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.{os.getpid()}.", suffix=".part", dir=out_dir.parent))
     except OSError as exc:
         raise ArchscapeError(f"cannot write a report next to {out_dir}: {exc.strerror}") from None
     try:
-        _build(tmp, comparisons, at_queries, tuple(formats))
-        _publish(tmp, out_dir)
+        try:
+            _build(tmp, comparisons, at_queries, tuple(formats))
+        except OSError as exc:  # a full disk, a quota, a folder turned read-only: one line, the old report as it was
+            raise ArchscapeError(f"cannot write the report {out_dir}: {_why(exc)}; {out_dir} was not changed") from None
+        try:
+            _publish(tmp, out_dir)
+        except OSError as exc:
+            raise ArchscapeError(f"cannot move the report into {out_dir}: {_why(exc)}; its index.html is the earlier "
+                                 "one, or none") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out_dir / "index.html"
+
+
+#: a report's temporary folder: ``.<out>.<pid>.<random>.part`` beside the output
+_PART = re.compile(r"^\..+\.(\d+)\.[A-Za-z0-9_]+\.part$")
+
+
+def remove_stale_parts(parent: str | os.PathLike) -> list[Path]:
+    """Remove the temporary folders that interrupted reports left in ``parent``; returns them.
+
+    A folder is stale when the process named in it (``.<out>.<pid>.<random>.part``)
+    is not running, or started after the folder was last changed (its pid was
+    reused).  Folders of running reports are left alone.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _PART.match(entry.name)
+        if not match or not entry.is_dir(follow_symlinks=False):
+            continue
+        pid = int(match.group(1))
+        try:
+            changed = entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        if pid != os.getpid() and not _running_since(pid, changed):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def _running_since(pid: int, changed: float) -> bool:
+    """Whether process ``pid`` runs and may have made a folder last changed at ``changed`` (epoch seconds)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: running
+        pass
+    except OSError:
+        return False
+    started = _process_start(pid)
+    return started is None or started <= changed + 1.0
+
+
+def _process_start(pid: int) -> float | None:
+    """When process ``pid`` started (epoch seconds), where /proc tells (Linux); else None."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        ticks = int(fields[19])  # field 22 of stat: start time in clock ticks after boot
+        with open("/proc/stat", encoding="ascii") as f:
+            boot = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _why(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full ({exc.strerror or exc})"
+    return exc.strerror or str(exc)
 
 
 def final_table_text(
@@ -343,5 +421,5 @@ def _optimizer_rows(comp: Comparison) -> list[dict[str, str]]:
 
 __all__ = [
     "AnytimeCurves", "by_queries", "by_time", "final_table", "final_table_text", "format_table", "table_html",
-    "table_notes", "time_grid", "write_report",
+    "remove_stale_parts", "table_notes", "time_grid", "write_report",
 ]

@@ -20,7 +20,6 @@ would be the same trials).
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -131,8 +130,7 @@ def load_studies(stores: Iterable[str | Path]) -> list[StudyData]:
         raise ArchscapeError("no store given; pass at least one runs/NAME.sqlite")
     for path in stores:
         path = Path(path)
-        _check_store_file(path)
-        with Store(path, create=False) as store:
+        with Store(path, read_only=True) as store:  # refuses what is not a store, never writes
             records = store.studies()
             if not records:
                 raise StoreError(f"{path} holds no study (was the run started?)")
@@ -144,32 +142,6 @@ def load_studies(stores: Iterable[str | Path]) -> list[StudyData]:
                 )
                 out.append(StudyData(key, path, rec, trials, store.evaluation_frame(rec.id)))
     return out
-
-
-def _check_store_file(path: Path) -> None:
-    """Refuse what is not an archscape store before :class:`Store` opens (and would write to) it."""
-    if not path.exists():
-        raise StoreError(f"no store at {path}")
-    if not path.is_file():
-        raise StoreError(f"{path} is not a file; expected a store such as runs/NAME.sqlite")
-    try:
-        with open(path, "rb") as f:
-            header = f.read(16)
-    except OSError as exc:
-        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
-    if header != b"SQLite format 3\x00":
-        raise StoreError(f"{path} is not an archscape store (not an SQLite file)")
-    # Opened read-only: a report must never add tables to someone else's database.
-    try:
-        con = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
-        try:
-            names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        finally:
-            con.close()
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} is not an archscape store ({exc})") from None
-    if not {"study", "trial", "evaluation"} <= names:
-        raise StoreError(f"{path} is an SQLite file but not an archscape store (no study/trial/evaluation tables)")
 
 
 def _unique(name: str, used: set[str]) -> str:

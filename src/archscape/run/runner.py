@@ -58,29 +58,33 @@ def open_study(config: RunConfig, store_path: str | Path, evaluator: Evaluator) 
     """Create the study in the store, or re-open it if its settings are the same."""
     from archscape import __version__
 
-    store = Store(store_path)
-    studies = store.studies()
-    fingerprint = config.fingerprint()
-    if not studies:
-        arch, value = evaluator.optimum()
-        info = {
-            "objective": evaluator.objective,
-            "report_metric": evaluator.report_metric,
-            "optimum_arch": arch,
-            "optimum_report": value,
-            "space": evaluator.space.name,
-            "space_size": evaluator.space.size,
-            "fidelity": evaluator.fidelity,
-        }
-        name = config.name or Path(store_path).stem
-        # what the study ran on: the benchmark, or e.g. "train:nago/fashion-mnist"
-        label = evaluator.label or config.benchmark
-        return store, store.create_study(name, label, config.identity(), fingerprint, info, __version__)
-    study = studies[0]
-    if study.fingerprint != fingerprint:
+    store = Store(store_path)  # takes the writer lock first: a second writer is refused before anything is written
+    try:
+        fingerprint = config.fingerprint()
+        studies = store.studies()
+        if studies:
+            study = studies[0]
+        else:
+            arch, value = evaluator.optimum()
+            info = {
+                "objective": evaluator.objective,
+                "report_metric": evaluator.report_metric,
+                "optimum_arch": arch,
+                "optimum_report": value,
+                "space": evaluator.space.name,
+                "space_size": evaluator.space.size,
+                "fidelity": evaluator.fidelity,
+            }
+            name = config.name or Path(store_path).stem
+            # what the study ran on: the benchmark, or e.g. "train:nago/fashion-mnist"
+            label = evaluator.label or config.benchmark
+            study = store.first_study(name, label, config.identity(), fingerprint, info, __version__)
+        if study.fingerprint != fingerprint:
+            raise StoreError(f"{store_path} holds a study with different settings ({_difference(study.config, config.identity())}); "
+                             "use another --store, or --resume to continue the stored one")
+    except BaseException:
         store.close()
-        raise StoreError(f"{store_path} holds a study with different settings ({_difference(study.config, config.identity())}); "
-                         "use another --store, or --resume to continue the stored one")
+        raise
     return store, study.id
 
 

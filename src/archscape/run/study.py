@@ -98,7 +98,7 @@ class StudyFile:
 
 def stored_config(store_path: str | Path) -> RunConfig:
     """The settings of the study in a store (for resuming it)."""
-    with Store(store_path, create=False) as store:
+    with Store(store_path, read_only=True) as store:
         studies = store.studies()
         if not studies:
             raise StoreError(f"{store_path} holds no study to resume")
