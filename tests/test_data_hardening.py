@@ -277,3 +277,21 @@ def test_a_fetch_writes_its_part_under_its_pid(cache, monkeypatch):
     monkeypatch.setattr(os, "replace", spy)
     registry.fetch(NAME, SHARED_DATA, force=True)
     assert len(seen) == 1 and seen[0].startswith(f".{FILE}.{os.getpid()}.") and seen[0].endswith(".part")
+
+
+# ------------------------------------- files read directly (no converted table)
+def test_nb301_refuses_a_damaged_surrogate_and_names_the_repair(monkeypatch, tmp_path):
+    from archscape.benchmarks import load_benchmark
+
+    model = "nb301-yahpo-model-v2"
+    if not any(SHARED_DATA.rglob(registry.ENTRIES[model].filename)):
+        pytest.skip("needs ../shared/data/nasbench301-yahpo")
+    monkeypatch.setenv("ARCHSCAPE_DATA", str(tmp_path / "cache"))
+    for name in ("nb301-yahpo-model-v2", "nb301-yahpo-encoding", "nb301-yahpo-config-space"):
+        registry.fetch(name, SHARED_DATA)
+    assert load_benchmark("nb301").name == "nb301"
+    _damage(registry.cached_path(model), at=2_000_000)  # inside the weights: onnxruntime would load it
+    with pytest.raises(DataError, match=f"checksum mismatch.*repair: archscape data fetch {model}$"):
+        load_benchmark("nb301")
+    registry.fetch(model, SHARED_DATA)
+    assert load_benchmark("nb301").name == "nb301"

@@ -610,3 +610,20 @@ def fingerprint(name: str) -> Fingerprint:
     if problem is not None:
         raise DataError(f"{name}: {p}: {problem}; repair: {repair_command(name)}")
     return Fingerprint(sha, st.st_size, st.st_mtime_ns)
+
+
+_VERIFIED: dict[str, tuple[Path, int, int]] = {}
+
+
+def verified_path(name: str) -> Path:
+    """:func:`path`, checked against the checksum once per process and again whenever its size or
+    mtime changes; raises :class:`DataError` (with the repair command) when missing or damaged.
+
+    For files read directly rather than through a converted table (which keeps its own record)."""
+    p = path(name)
+    st = p.stat()
+    if _VERIFIED.get(name) == (p, st.st_size, st.st_mtime_ns):
+        return p
+    now = fingerprint(name)
+    _VERIFIED[name] = (p, now.size, now.mtime_ns)
+    return p
