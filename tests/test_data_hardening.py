@@ -295,3 +295,49 @@ def test_nb301_refuses_a_damaged_surrogate_and_names_the_repair(monkeypatch, tmp
         load_benchmark("nb301")
     registry.fetch(model, SHARED_DATA)
     assert load_benchmark("nb301").name == "nb301"
+
+
+# ------------------------------------- an unpinned source (no published checksum)
+def test_an_unpinned_source_with_other_bytes_is_converted_again(monkeypatch, tmp_path):
+    import numpy as np
+
+    monkeypatch.setenv("ARCHSCAPE_DATA", str(tmp_path / "cache"))
+    raw = (SHARED_DATA / "nas-bench-macro" / FILE).read_bytes()
+    first = tmp_path / "first.bin"
+    first.write_bytes(raw)
+    source = registry.fetch("nb101-tfrecord", first)  # unpinned: any file is accepted
+    builds: list[int] = []
+
+    def build():
+        builds.append(1)
+        return {"first_byte": np.array([source.read_bytes()[0]])}
+
+    def load():
+        return int(converted.load_or_build("unpinned-test", ["nb101-tfrecord"], build)["first_byte"][0])
+
+    second = int(time.time()) * 1_000_000_000  # all mtimes below fall in one second: the file name's stamp stays
+    os.utime(source, ns=(second, second + 100))
+    assert load() == raw[0] and len(builds) == 1
+    assert load() == raw[0] and len(builds) == 1
+    os.utime(source, ns=(second, second + 200))  # touched, same bytes: hashed, served
+    assert load() == raw[0] and len(builds) == 1
+    source.write_bytes(b"\x00" + raw[1:])  # other bytes, same size
+    os.utime(source, ns=(second, second + 300))
+    assert load() == 0 and len(builds) == 2  # converted again, not served stale
+    assert len(list((tmp_path / "cache" / "converted").glob("unpinned-test-*.npz"))) == 1
+
+
+def test_a_damaged_unpinned_nb101_table_names_the_forced_fetch(monkeypatch, tmp_path):
+    from archscape.benchmarks import load_benchmark
+    from archscape.benchmarks import nb101
+
+    monkeypatch.setenv("ARCHSCAPE_DATA", str(tmp_path / "cache"))
+    bad = tmp_path / "nasbench_only108.tfrecord"
+    bad.write_bytes(b"\x40" + b"\x00" * 20)  # a length header, then too little data
+    registry.fetch("nb101-tfrecord", bad)
+    nb101._official.cache_clear()
+    try:
+        with pytest.raises(DataError, match="TFRecord file is.*repair: archscape data fetch nb101-tfrecord --force$"):
+            load_benchmark("nb101")
+    finally:
+        nb101._official.cache_clear()
