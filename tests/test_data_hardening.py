@@ -220,20 +220,33 @@ def _dead_pid() -> int:
     return child.pid
 
 
+def _part(folder: Path, prefix: str, suffix: str, pid: int) -> Path:
+    """A temporary file named as a process ``pid`` of this machine names it."""
+    fd, made = registry.partial_file(folder, prefix, suffix)
+    os.close(fd)
+    assert f".{os.getpid()}-" in made.name
+    return made.rename(made.with_name(made.name.replace(f".{os.getpid()}-", f".{pid}-", 1)))
+
+
 def _stale_and_live(folder: Path, filename: str, suffix: str = ".part") -> tuple[list[Path], list[Path], subprocess.Popen]:
     live_child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    stale = [folder / f".{filename}.{_dead_pid()}.k2x9q1ab{suffix}"]
-    old_legacy = folder / f".{filename}.q8r7z1ab{suffix}"  # no pid, as older versions named them
-    stale.append(old_legacy)
+    dead = _dead_pid()
+    day_old = time.time() - 2 * 24 * 3600
+    stale = [
+        _part(folder, f".{filename}.", suffix, dead),
+        folder / f".{filename}.q8r7z1ab{suffix}",  # no pid, as older versions named them, a day old
+        folder / f".{filename}.{dead}-0badc0de.k1k2k3k4{suffix}",  # another machine's, a day old
+    ]
     live = [
-        folder / f".{filename}.{live_child.pid}.a1b2c3d4{suffix}",
-        folder / f".{filename}.{os.getpid()}.e5f6g7h8{suffix}",
+        _part(folder, f".{filename}.", suffix, live_child.pid),
+        _part(folder, f".{filename}.", suffix, os.getpid()),
         folder / f".{filename}.m3n4p5q6{suffix}",  # no pid, recent: perhaps an old version fetching now
+        folder / f".{filename}.{dead}-0badc0de.r1r2r3r4{suffix}",  # another machine's pid says nothing here
     ]
     for p in stale + live:
         p.write_bytes(b"x" * 1000)
-    day_old = time.time() - 2 * 24 * 3600
-    os.utime(old_legacy, (day_old, day_old))
+    for p in stale[1:]:
+        os.utime(p, (day_old, day_old))
     return stale, live, live_child
 
 
@@ -242,7 +255,7 @@ def test_fetch_removes_parts_of_dead_fetches(cache):
     stale, live, child = _stale_and_live(folder, FILE)
     try:
         registry.fetch(NAME, SHARED_DATA)
-        assert [p.exists() for p in stale] == [False, False]
+        assert [p.exists() for p in stale] == [False, False, False]
         assert all(p.exists() for p in live)
     finally:
         child.kill()
@@ -254,7 +267,7 @@ def test_a_new_process_using_the_cache_removes_parts_of_dead_fetches(cache):
     conv = cache / "converted"
     conv.mkdir(exist_ok=True)
     stale, live, child = _stale_and_live(folder, FILE)
-    stale_npz = conv / f".nas-bench-macro.{_dead_pid()}.zz11yy22.npz"
+    stale_npz = _part(conv, ".nas-bench-macro.", ".npz", _dead_pid())
     stale_npz.write_bytes(b"x" * 1000)
     try:
         r = _cli(cache, "bench", "query", NAME, "#5")
@@ -276,7 +289,7 @@ def test_a_fetch_writes_its_part_under_its_pid(cache, monkeypatch):
 
     monkeypatch.setattr(os, "replace", spy)
     registry.fetch(NAME, SHARED_DATA, force=True)
-    assert len(seen) == 1 and seen[0].startswith(f".{FILE}.{os.getpid()}.") and seen[0].endswith(".part")
+    assert len(seen) == 1 and seen[0].startswith(f".{FILE}.{os.getpid()}-") and seen[0].endswith(".part")
 
 
 # ------------------------------------- files read directly (no converted table)

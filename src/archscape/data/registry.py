@@ -351,18 +351,27 @@ def sha256_of(file: Path, chunk: int = 1 << 20) -> str:
 
 # ------------------------------------------------- partial files of a process
 # A file being written (a fetch, a converted table) is first a temporary file
-# ``.<name>.<pid>.<random><suffix>`` in the folder of its target, renamed into
-# place when complete.  A process killed meanwhile leaves it behind; the next
-# fetch, or the first use of that folder by a process, removes those whose
-# process is gone.  (Files without a pid, from versions before the pid was in
-# the name, are removed once a day old.)
-_LEGACY_AGE_S = 24 * 3600
+# ``.<name>.<pid>-<host>.<random><suffix>`` in the folder of its target,
+# renamed into place when complete (``<host>``: 8 hex digits of the machine's
+# name, so that machines sharing a cache over the network never judge each
+# other's process ids).  A process killed meanwhile leaves it behind; the next
+# fetch, or the first use of that folder by a process, removes those of this
+# machine whose process is gone.  Files of other machines, and files without a
+# pid (from versions before the pid was in the name), are removed once a day old.
+_STALE_AGE_S = 24 * 3600
 _SWEPT: set[Path] = set()
 
 
+@lru_cache(maxsize=1)
+def _host() -> str:
+    import socket
+
+    return hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+
+
 def partial_file(folder: Path, prefix: str, suffix: str) -> tuple[int, Path]:
-    """A new temporary file ``<prefix><pid>.<random><suffix>`` in ``folder``: (open descriptor, path)."""
-    fd, name = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}.", suffix=suffix, dir=folder)
+    """A new temporary file ``<prefix><pid>-<host>.<random><suffix>`` in ``folder``: (open descriptor, path)."""
+    fd, name = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-{_host()}.", suffix=suffix, dir=folder)
     return fd, Path(name)
 
 
@@ -391,13 +400,14 @@ def sweep_partials(folder: Path, prefix: str = ".", suffix: str = ".part") -> li
     for name in names:
         if not (name.startswith(prefix) and name.endswith(suffix)) or len(name) <= len(prefix) + len(suffix):
             continue
-        parts = name[: -len(suffix)].rsplit(".", 2)  # [..., pid, random] or [..., random] (no pid)
+        parts = name[: -len(suffix)].rsplit(".", 2)  # [..., "<pid>-<host>", random], or no pid
+        pid, _, host = parts[1].partition("-") if len(parts) == 3 else ("", "", "")
         file = folder / name
         try:
-            if len(parts) == 3 and parts[1].isdigit():
-                stale = not _alive(int(parts[1]))
+            if pid.isdigit() and host == _host():
+                stale = not _alive(int(pid))
             else:
-                stale = now - file.stat().st_mtime > _LEGACY_AGE_S
+                stale = now - file.stat().st_mtime > _STALE_AGE_S
             if stale:
                 file.unlink()
                 removed.append(file)
