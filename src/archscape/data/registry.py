@@ -286,9 +286,7 @@ def cached_path(name: str) -> Path:
     return cache_dir() / e.name / e.filename
 
 
-@lru_cache(maxsize=None)
 def _package_path(e: DataEntry) -> Path:
-    # cached: find_spec walks sys.path, and a converted table checks its source on every load
     module, rel = e.package.split(":", 1)
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
@@ -307,11 +305,19 @@ def repair_command(name: str) -> str:
     return command + (" --force" if e.sha256 is None and e.md5 is None else "")
 
 
+_PACKAGE_PATHS: dict[str, Path] = {}
+
+
 def local_path(name: str) -> Path:
     """Where the local file of ``name`` is (in its package or the cache), without checking it is there."""
     e = entry(name)
     if e.package:
-        return _package_path(e)
+        # remembered: find_spec walks sys.path, and a converted table stats its sources on every load
+        # (a package removed since then fails that stat, and path() says what to install)
+        found = _PACKAGE_PATHS.get(e.name)
+        if found is None:
+            found = _PACKAGE_PATHS[e.name] = _package_path(e)
+        return found
     p = cache_dir() / e.name / e.filename
     _sweep_once(p.parent)
     return p
