@@ -387,7 +387,7 @@ def _array_problem(arr: np.ndarray) -> int | None:
 def load() -> NB301Benchmark:
     """A fresh ``nb301`` benchmark (files and session shared in the process)."""
     for name in DATA:
-        registry.path(name)  # a missing file names its fetch command before anything is opened
+        registry.verified_path(name)  # a missing or damaged file names its repair before anything is opened
     return NB301Benchmark()
 
 

