@@ -70,7 +70,8 @@ def check_noise(noise: Any) -> Noise:
     if isinstance(noise, str):
         if noise in ("mean", "seed"):
             return noise
-        if noise.strip().lstrip("-").isdigit():
+        digits = noise.strip().removeprefix("-")
+        if digits.isascii() and digits.isdigit() and len(digits) <= 20:  # one sign, ASCII digits (int() refuses others)
             noise = int(noise)
         else:
             raise ArchscapeError(f"unknown noise mode {noise!r}; accepted: mean, seed, or a seed number 0, 1, ...")
