@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import reprlib
 from pathlib import Path
 from typing import Any, Literal, Union
@@ -35,6 +36,8 @@ MAX_CONFIG_BYTES = 1_000_000
 MAX_CONFIG_VALUES = 100_000
 #: the deepest nesting of lists and mappings in a study file
 MAX_CONFIG_DEPTH = 32
+#: the deepest flow nesting (``[[...]]``) left to libyaml's C loader (see :func:`_loader`)
+MAX_C_DEPTH = 1000
 #: the longest ``NAME:key=value,...`` optimizer text
 MAX_OPTIMIZER_TEXT = 4096
 #: the most optimizers in one study
@@ -156,7 +159,7 @@ class RunConfig(BaseModel):
             raise ValueError("'opdist_samples' applies to distribution spaces (space: <base>-opdist)")
         return self
 
-    @field_validator("noise")
+    @field_validator("noise", mode="before")  # before the union: true is not seed 1, "3" is seed 3
     @classmethod
     def _noise(cls, v: Union[int, str, None]) -> Union[int, str, None]:
         from archscape.benchmarks.base import check_noise
@@ -326,7 +329,7 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
             raw = f.read(MAX_CONFIG_BYTES + 1)
         if len(raw) > MAX_CONFIG_BYTES:
             raise ArchscapeError(f"config file {path} is larger than {MAX_CONFIG_BYTES:,} bytes; a study file holds a few settings")
-        data = yaml.load(raw.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = yaml.load(raw.decode("utf-8"), Loader=_loader(raw))
     except FileNotFoundError:
         raise ArchscapeError(f"config file {path} does not exist") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
@@ -338,6 +341,26 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         raise ArchscapeError(f"config file {path} must hold a mapping of settings; got {type(data).__name__}")
     _check_size(data, f"config file {path}")
     return data
+
+
+def _loader(raw: bytes) -> type:
+    """libyaml's fast safe loader, unless flow brackets may nest deeper than it can build without crashing.
+
+    The C loader builds nested values by C recursion, which overflows the C
+    stack (a crash, not an exception) some ten thousand brackets deep; the
+    Python loader raises ``RecursionError`` instead, which is refused in one
+    line.  Quoted brackets count too: a false alarm only costs speed.
+    """
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is None:
+        return yaml.SafeLoader
+    if raw.count(b"[") + raw.count(b"{") <= MAX_C_DEPTH:
+        return fast
+    depth = deepest = 0
+    for c in re.sub(rb"[^\[\]{}]", b"", raw):
+        depth += 1 if c in b"[{" else -1
+        deepest = max(deepest, depth)
+    return fast if deepest <= MAX_C_DEPTH else yaml.SafeLoader
 
 
 def _check_size(data: Any, source: str) -> None:
