@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from archscape.cli import main
 
 #: examples per test (ARCHSCAPE_FUZZ_EXAMPLES=2000 for a longer hunt; ARCHSCAPE_FUZZ_RANDOM=1 for fresh examples)
-EXAMPLES = int(os.environ.get("ARCHSCAPE_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("ARCHSCAPE_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow],
                 derandomize=not os.environ.get("ARCHSCAPE_FUZZ_RANDOM"), database=None)
 

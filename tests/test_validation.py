@@ -102,7 +102,7 @@ def test_a_huge_budget_flag_is_refused_naming_the_range(capsys, tmp_path):
         ("local:num_init=2,,improvement=best", "bad optimizer option '' in"),
         (":num_init=2", "names no optimizer"),
         ("local:num_init=[", "bad value '[' for 'num_init'"),  # a YAML error was a traceback before
-        ("local:num_init=" + "[" * 3000, "bad value"),
+        pytest.param("local:num_init=" + "[" * 3000, "bad value", id="3000-brackets"),
     ],
 )
 def test_bad_optimizer_options_are_one_line(capsys, tmp_path, option, fragment):
@@ -222,6 +222,6 @@ def test_a_bounded_study_file_still_loads(tmp_path):
 
 # ------------------------------------------------------------------ noise text
 @pytest.mark.parametrize("noise, fragment", [("--5", "unknown noise mode '--5'"), ("\u0661", "unknown noise mode"),
-                                              ("9" * 5000, "unknown noise mode")])
+                                              pytest.param("9" * 5000, "unknown noise mode", id="5000-digits")])
 def test_bad_noise_text_is_one_line(capsys, noise, fragment):
     assert fragment in refused(capsys, ["bench", "query", "nb201-cifar10", CELL, f"--noise={noise}"])
