@@ -17,6 +17,7 @@ number of values a file holds once YAML aliases are expanded).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import reprlib
@@ -33,11 +34,15 @@ from archscape.run import MAX_BUDGET, MAX_OPDIST_SAMPLES, MAX_SEED, MAX_TRIALS
 #: the largest study file read (checked before YAML parsing)
 MAX_CONFIG_BYTES = 1_000_000
 #: the most values (mappings, lists and scalars) a study file may hold once YAML aliases are expanded
-MAX_CONFIG_VALUES = 100_000
+MAX_CONFIG_VALUES = 10_000
 #: the deepest nesting of lists and mappings in a study file
 MAX_CONFIG_DEPTH = 32
-#: the deepest flow nesting (``[[...]]``) left to libyaml's C loader (see :func:`_loader`)
-MAX_C_DEPTH = 1000
+#: the deepest flow nesting (``[[...]]``) given to the YAML parser (see :func:`_check_text`)
+MAX_BRACKET_DEPTH = 1000
+#: the most YAML parser events before anything is built (a scalar is one, a list or mapping two)
+MAX_YAML_EVENTS = 2 * MAX_CONFIG_VALUES + 10
+#: libyaml's safe loader where PyYAML has it (fast), else PyYAML's
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: the longest ``NAME:key=value,...`` optimizer text
 MAX_OPTIMIZER_TEXT = 4096
 #: the most optimizers in one study
@@ -329,7 +334,8 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
             raw = f.read(MAX_CONFIG_BYTES + 1)
         if len(raw) > MAX_CONFIG_BYTES:
             raise ArchscapeError(f"config file {path} is larger than {MAX_CONFIG_BYTES:,} bytes; a study file holds a few settings")
-        data = yaml.load(raw.decode("utf-8"), Loader=_loader(raw))
+        _check_text(raw, f"config file {path}")
+        data = yaml.load(raw, Loader=SAFE_LOADER)
     except FileNotFoundError:
         raise ArchscapeError(f"config file {path} does not exist") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
@@ -343,24 +349,29 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def _loader(raw: bytes) -> type:
-    """libyaml's fast safe loader, unless flow brackets may nest deeper than it can build without crashing.
+_BRACKET_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
-    The C loader builds nested values by C recursion, which overflows the C
-    stack (a crash, not an exception) some ten thousand brackets deep; the
-    Python loader raises ``RecursionError`` instead, which is refused in one
-    line.  Quoted brackets count too: a false alarm only costs speed.
+
+def _check_text(raw: bytes, source: str) -> None:
+    """Refuse, before YAML builds anything, flow brackets nested over :data:`MAX_BRACKET_DEPTH` and over
+    :data:`MAX_YAML_EVENTS` parser events.
+
+    libyaml's loader builds nested values by C recursion, which overflows the
+    C stack (a crash, not an exception) some ten thousand brackets deep, and it
+    takes seconds to build a megabyte of small lists; its event parser counts
+    the values in a fraction of that.  Quoted brackets count too: only a file
+    with a thousand more opening than closing brackets in its strings is
+    refused wrongly.
     """
-    fast = getattr(yaml, "CSafeLoader", None)
-    if fast is None:
-        return yaml.SafeLoader
-    if raw.count(b"[") + raw.count(b"{") <= MAX_C_DEPTH:
-        return fast
-    depth = deepest = 0
-    for c in re.sub(rb"[^\[\]{}]", b"", raw):
-        depth += 1 if c in b"[{" else -1
-        deepest = max(deepest, depth)
-    return fast if deepest <= MAX_C_DEPTH else yaml.SafeLoader
+    if raw.count(b"[") + raw.count(b"{") > MAX_BRACKET_DEPTH:
+        brackets = re.sub(rb"[^\[\]{}]", b"", raw)
+        deepest = max(itertools.accumulate(map(_BRACKET_STEP.__getitem__, brackets)))  # running depth, in C loops
+        if deepest > MAX_BRACKET_DEPTH:
+            raise ArchscapeError(f"{source} nests brackets more than {MAX_BRACKET_DEPTH:,} deep "
+                                 f"(lists and mappings nest at most {MAX_CONFIG_DEPTH} deep)")
+    for n, _ in enumerate(yaml.parse(raw, Loader=SAFE_LOADER)):
+        if n > MAX_YAML_EVENTS:
+            raise ArchscapeError(f"{source} holds more than {MAX_CONFIG_VALUES:,} values; a study file holds a few settings")
 
 
 def _check_size(data: Any, source: str) -> None:
