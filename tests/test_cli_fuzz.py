@@ -143,7 +143,7 @@ def test_architecture_texts_are_read_or_refused_in_one_line(args):
 OPT_NAMES = ["random", "local", "evolution", "nosuch", "", " random", "RANDOM", "local ", "bananas:", "local:"]
 OPT_KEYS = ["num_init", "improvement", "label", "population_size", "sample_size", "restart", "x", "", " ", "num_init "]
 OPT_VALUES = ["1", "2", "0", "-1", "best", "first", "true", "null", "[", "]", "{a: 1}", "[1, 2]", "1.5", "", "2e3", "'q'",
-              "*a", "&a 1", "!!python/object:os.system", "\n", "\t", "=", "1e400", "9" * 30, ".nan", "~"]
+              "*a", "&a 1", "&a [*a]", "!!python/object:os.system", "\n", "\t", "=", "1e400", "9" * 30, ".nan", "~"]
 
 
 @st.composite

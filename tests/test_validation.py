@@ -102,6 +102,7 @@ def test_a_huge_budget_flag_is_refused_naming_the_range(capsys, tmp_path):
         ("local:num_init=2,,improvement=best", "bad optimizer option '' in"),
         (":num_init=2", "names no optimizer"),
         ("local:num_init=[", "bad value '[' for 'num_init'"),  # a YAML error was a traceback before
+        ("local:num_init=&a [*a]", "nests lists or mappings more than 32 deep"),  # a list holding itself: a traceback before
         pytest.param("local:num_init=" + "[" * 3000, "bad value", id="3000-brackets"),
     ],
 )

@@ -255,6 +255,7 @@ def parse_optimizer(text: str) -> dict[str, Any]:
         except (yaml.YAMLError, RecursionError):
             raise ArchscapeError(f"bad value {_short(value)} for {key!r} in optimizer option {_short(text)}; "
                                  f"expected a number, a word, true/false or null") from None
+        _check_size(parsed, f"the value of {key!r} in optimizer option {_short(text)}")  # e.g. &a [*a] holds itself
         if key == "label":
             label = str(parsed)
         else:
