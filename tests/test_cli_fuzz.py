@@ -109,6 +109,7 @@ def arch_texts(space: str):
         st.from_regex(r"\A[0-9]{1,12}\Z"),
         st.text(max_size=60),
         st.builds(lambda t, n: t * n, st.sampled_from(examples(space)), st.integers(2, 150)),
+        st.lists(st.sampled_from(PIECES), max_size=30).map("".join),  # the space's own vocabulary, reassembled
     )
 
 
@@ -176,6 +177,16 @@ def run_args(draw):
         args.append("--workers=" + draw(st.sampled_from(["0", "1", "2", "-1", "5000", "x"])))
     if draw(st.integers(0, 4)) == 0:
         args.append("--executor=" + draw(st.sampled_from(["serial", "process", "thread"])))
+    if draw(st.integers(0, 4)) == 0:
+        args.append("--space=" + draw(st.sampled_from(["nb201", "nb201-opdist", "macro", "nb101-opdist", "x-opdist", ""])))
+    if draw(st.integers(0, 4)) == 0:
+        args.append("--opdist-samples=" + draw(st.sampled_from(["1", "2", "0", "10001", "x"])))
+    if draw(st.integers(0, 4)) == 0:
+        args.append("--fidelity=" + draw(st.sampled_from(["200", "12", "0", "-1", "x"])))
+    if draw(st.integers(0, 4)) == 0:
+        args.append("--report-metric=" + draw(st.sampled_from(["val_acc", "test_acc", "nosuch", ""])))
+    if draw(st.integers(0, 6)) == 0:
+        args += ["--evaluator=train", "--epochs=" + draw(st.sampled_from(["0", "x"]))]  # refused before any training
     return args
 
 
