@@ -129,7 +129,17 @@ def arch_commands(draw):
             args.append("--json")
     if command == "encode" and draw(st.booleans()):
         args.append("--encoding=" + draw(st.sampled_from(["onehot", "path", "opcount", "adjacency", ""])))
+    if command == "encode" and draw(st.integers(0, 3)) == 0:
+        args.append("--cutoff=" + str(draw(st.integers(-2, 10**6))))
     return args
+
+
+@FUZZ
+@given(st.sampled_from(SPACES_READ + ("nb201-opdist", "nosuch")), st.integers(-3, 5), st.integers(-2, 2**70))
+def test_space_sample_prints_or_refuses_in_one_line(space, n, seed):
+    code, out, _, _ = check(["space", "sample", space, f"-n={n}", f"--seed={seed}"])
+    if code == 0:
+        assert len(out.splitlines()) == n
 
 
 @FUZZ

@@ -226,3 +226,13 @@ def test_a_bounded_study_file_still_loads(tmp_path):
                                               pytest.param("9" * 5000, "unknown noise mode", id="5000-digits")])
 def test_bad_noise_text_is_one_line(capsys, noise, fragment):
     assert fragment in refused(capsys, ["bench", "query", "nb201-cifar10", CELL, f"--noise={noise}"])
+
+
+# ------------------------------------------------------------------ found by tests/test_cli_fuzz.py
+def test_space_sample_refuses_a_negative_seed(capsys):
+    assert "'--seed': -1 is not in the range x>=0" in refused(capsys, ["space", "sample", "nb201", "--seed", "-1"])
+
+
+def test_a_cutoff_without_the_path_encoding_is_one_line(capsys):
+    line = refused(capsys, ["space", "encode", "nb201", "#1", "--cutoff", "3"])  # a TypeError traceback before
+    assert "--cutoff applies to --encoding path; got --encoding onehot" in line
