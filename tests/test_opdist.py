@@ -193,10 +193,15 @@ def test_distribution_studies_are_reproducible_in_parallel_and_resumed(tmp_path)
 
 
 def test_small_distribution_spaces_are_exhausted_not_requeried(tmp_path):
-    run_study(_config(benchmark="nas-bench-macro", space="macro-opdist", optimizers=["random"], budget=60, trials=1),
+    run_study(_config(benchmark="nas-bench-macro", space="macro-opdist", optimizers=["random"], budget=45, trials=1),
               tmp_path / "m.sqlite")
     f = _frame(tmp_path / "m.sqlite")
-    assert len(f) == 45 and f.arch.nunique() == 45  # every distribution once, then the trial ends
+    assert len(f) == 45 and f.arch.nunique() == 45  # every distribution once
+    # a budget over the space's size is refused (never silently capped), before anything is written
+    with pytest.raises(ArchscapeError, match="budget 60 is more than the 45 architectures of macro-opdist"):
+        run_study(_config(benchmark="nas-bench-macro", space="macro-opdist", optimizers=["random"], budget=60, trials=1),
+                  tmp_path / "n.sqlite")
+    assert not (tmp_path / "n.sqlite").exists()
 
 
 def test_bad_distribution_settings_are_one_line(tmp_path, capsys):

@@ -70,10 +70,12 @@ def check_noise(noise: Any) -> Noise:
     if isinstance(noise, str):
         if noise in ("mean", "seed"):
             return noise
-        if noise.strip().lstrip("-").isdigit():
+        digits = noise.strip().removeprefix("-")
+        if digits.isascii() and digits.isdigit() and len(digits) <= 20:  # one sign, ASCII digits (int() refuses others)
             noise = int(noise)
         else:
-            raise ArchscapeError(f"unknown noise mode {noise!r}; accepted: mean, seed, or a seed number 0, 1, ...")
+            shown = repr(noise) if len(noise) <= 40 else repr(noise[:40]) + f"... ({len(noise):,} characters)"
+            raise ArchscapeError(f"unknown noise mode {shown}; accepted: mean, seed, or a seed number 0, 1, ...")
     if isinstance(noise, (int, np.integer)) and not isinstance(noise, bool):
         if noise < 0:
             raise ArchscapeError(f"seed number must be >= 0; got {noise}")

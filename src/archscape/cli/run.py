@@ -12,7 +12,7 @@ import click
 
 from archscape.cli.common import echo_json, write_report
 from archscape.errors import ArchscapeError
-from archscape.run import EXECUTORS  # a constant; the runner is imported when a run starts
+from archscape.run import EXECUTORS, MAX_BUDGET, MAX_OPDIST_SAMPLES, MAX_SEED, MAX_TRIALS, MAX_WORKERS  # constants; the runner is imported when a run starts
 
 
 RESULT_FLAGS = ("benchmark", "optimizers", "budget", "trials", "seed", "noise", "fidelity", "report_metric", "space", "opdist_samples", "evaluator")
@@ -22,15 +22,15 @@ RESULT_FLAGS = ("benchmark", "optimizers", "budget", "trials", "seed", "noise", 
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="YAML file of settings (flags override it).")
 @click.option("--benchmark", "-b", default=None, help="Benchmark name (see `archscape bench list`).")
 @click.option("--optimizer", "-o", "optimizers", multiple=True, help="NAME or NAME:key=value,... (repeatable), e.g. local:improvement=best")
-@click.option("--budget", type=int, default=None, help="Queries per trial.")
-@click.option("--trials", type=int, default=None, help="Trials per optimizer.")
-@click.option("--seed", type=int, default=None, help="Study seed (default 0).")
+@click.option("--budget", type=click.IntRange(1, MAX_BUDGET), default=None, help="Queries per trial (at most the space's size).")
+@click.option("--trials", type=click.IntRange(1, MAX_TRIALS), default=None, help="Trials per optimizer.")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=None, help="Study seed (default 0).")
 @click.option("--noise", default=None, help="seed (default), mean, or a seed number.")
 @click.option("--fidelity", type=int, default=None, help="Training budget (epochs) of the table.")
 @click.option("--report-metric", default=None, help="Metric a report reads for the incumbent (default: the objective, denoised).")
 @click.option("--space", default=None, help="Search space (default: the benchmark's); <base>-opdist searches op distributions "
               "of the benchmark's cells; with --evaluator train, the networks trained.")
-@click.option("--opdist-samples", type=click.IntRange(1), default=None, help="Distribution spaces: cells sampled per evaluation (default 1).")
+@click.option("--opdist-samples", type=click.IntRange(1, MAX_OPDIST_SAMPLES), default=None, help="Distribution spaces: cells sampled per evaluation (default 1).")
 @click.option("--evaluator", type=click.Choice(["table", "train"]), default=None, help="table (query the benchmark, default) or train (train every architecture).")
 @click.option("--dataset", default=None, help="Train evaluator: mnist, fashion-mnist, cifar10, cifar100 or imagefolder.")
 @click.option("--epochs", type=click.IntRange(1), default=None, help="Train evaluator: epochs per architecture (the fidelity).")
@@ -42,7 +42,7 @@ RESULT_FLAGS = ("benchmark", "optimizers", "budget", "trials", "seed", "noise", 
 @click.option("--val-subset", type=click.IntRange(1), default=None, help="Train evaluator: validate on this many images (stratified).")
 @click.option("--test-subset", type=click.IntRange(0), default=None, help="Train evaluator: test on this many images (0: no test).")
 @click.option("--name", default=None, help="Study name (default: the store's file name).")
-@click.option("--workers", type=click.IntRange(0, 4096), default=None,
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=None,
               help="Worker processes (default 1), or with --executor ray the most trials in flight (default: all).")
 @click.option("--executor", type=click.Choice(EXECUTORS), default=None,
               help="serial, process (--workers processes) or ray (each evaluation a Ray task); default: serial, process when --workers > 1.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from archscape.cli.common import echo_json
+from archscape.errors import ArchscapeError
 
 
 @click.group()
@@ -26,7 +27,7 @@ def space_list() -> None:
 @space.command("sample")
 @click.argument("space_name", metavar="SPACE")
 @click.option("-n", "count", default=1, show_default=True, type=click.IntRange(1, 1_000_000))
-@click.option("--seed", default=0, show_default=True)
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0))
 def space_sample(space_name: str, count: int, seed: int) -> None:
     """Print random architectures of a space."""
     import numpy as np
@@ -61,6 +62,8 @@ def space_encode(space_name: str, arch: str, encoding: str, cutoff: int | None) 
     from archscape.spaces import get_space
 
     s = get_space(space_name)
+    if cutoff is not None and encoding != "path":
+        raise ArchscapeError(f"--cutoff applies to --encoding path; got --encoding {encoding}")
     options = {"cutoff": cutoff} if cutoff is not None else {}
     vec = s.encode(s.read(arch), encoding, **options)
     echo_json([float(x) for x in vec])

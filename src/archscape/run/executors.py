@@ -17,15 +17,18 @@ trial (see :mod:`archscape.run.seeding`), never from where it runs.
 
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
+import numbers
 import queue
+import reprlib
 import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from archscape.errors import ArchscapeError
-from archscape.run import EXECUTORS
+from archscape.run import EXECUTORS, MAX_WORKERS
 from archscape.run.config import RunConfig
 from archscape.run.evaluator import Outcome
 from archscape.run.store import EvaluationRecord
@@ -52,10 +55,16 @@ class ExecutorSettings:
     retries: int = 3
 
     def __post_init__(self) -> None:
-        if self.kind not in EXECUTORS:
-            raise ArchscapeError(f"unknown executor {self.kind!r}; accepted: {', '.join(EXECUTORS)}")
-        if self.workers < 0 or (self.kind != "ray" and self.workers < 1):
-            raise ArchscapeError(f"workers must be >= 1; got {self.workers}")
+        if not isinstance(self.kind, str) or self.kind not in EXECUTORS:
+            raise ArchscapeError(f"unknown executor {reprlib.repr(self.kind)}; accepted: {', '.join(EXECUTORS)}")
+        _check_number("workers", self.workers, int, f"a whole number from 1 to {MAX_WORKERS} (ray: 0 runs every trial at once)")
+        _check_number("cpus", self.cpus, float, "a number > 0", optional=True)
+        _check_number("gpus", self.gpus, float, "a number >= 0")
+        _check_number("retries", self.retries, int, "a whole number >= 0")
+        if self.address is not None and not isinstance(self.address, str):
+            raise ArchscapeError(f"address must be a Ray address such as 10.0.0.5:6379 or ray://host:10001; got {reprlib.repr(self.address)}")
+        if self.workers < 0 or self.workers > MAX_WORKERS or (self.kind != "ray" and self.workers < 1):
+            raise ArchscapeError(f"workers must be >= 1 and <= {MAX_WORKERS}; got {self.workers}")
         if self.cpus is not None and self.cpus <= 0:
             raise ArchscapeError(f"CPUs per evaluation must be > 0; got {self.cpus}")
         if self.gpus < 0:
@@ -66,6 +75,15 @@ class ExecutorSettings:
             raise ArchscapeError("--address and GPUs per evaluation apply to the ray executor; add --executor ray")
 
 
+def _check_number(name: str, value: Any, kind: type, accepted: str, optional: bool = False) -> None:
+    """Refuse a value of ``name`` that is not a number of ``kind`` (a bool, text, NaN or infinity are not)."""
+    if optional and value is None:
+        return
+    ok = isinstance(value, numbers.Integral if kind is int else numbers.Real) and not isinstance(value, bool)
+    if not ok or not (isinstance(value, numbers.Integral) or math.isfinite(value)):
+        raise ArchscapeError(f"{name} must be {accepted}; got {reprlib.repr(value)}")
+
+
 def executor_settings(kind: str | None = None, workers: int | None = None, **ray_options: Any) -> ExecutorSettings:
     """Settings from CLI-style arguments.
 
@@ -73,6 +91,7 @@ def executor_settings(kind: str | None = None, workers: int | None = None, **ray
     worker and this process for one.  No ``workers``: one (serial, process),
     every trial at once (ray).
     """
+    _check_number("workers", workers, int, f"a whole number from 1 to {MAX_WORKERS} (ray: 0 runs every trial at once)", optional=True)
     if kind is None:
         kind = "ray" if ray_options.get("address") else ("process" if (workers or 1) > 1 else "serial")
     if workers is None:

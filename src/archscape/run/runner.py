@@ -48,6 +48,10 @@ class StudyResult:
 def validate(config: RunConfig) -> Evaluator:
     """Check everything a run needs before anything is written; returns the evaluator."""
     evaluator = evaluator_for(config)
+    size = evaluator.space.size
+    if size is not None and config.budget > size:  # a trial never evaluates an architecture twice: refuse, never cap
+        raise ArchscapeError(f"budget {config.budget:,} is more than the {size:,} architectures of {evaluator.space.name}; "
+                             f"a trial evaluates each architecture at most once: give a budget of at most {size:,}")
     for spec in config.labelled():
         make_optimizer(spec.name, **spec.params).setup(evaluator.space, np.random.default_rng(0))
     return evaluator

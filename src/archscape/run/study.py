@@ -11,6 +11,7 @@ same way; the command line only maps its flags onto :meth:`StudyFile.load` /
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,8 @@ class StudyFile:
             data.setdefault("optimizers", ["nago-bo" if data.get("space") == "nago" else "random"])
         config = config_from_mapping(data, source)
         where = store if store is not None else runtime.get("store")
+        if where is not None and not (isinstance(where, (str, Path)) and str(where).strip()):
+            raise ArchscapeError(f"'store' in {source} must be the path of a SQLite file; got {reprlib.repr(where)}")
         return cls(config, Path(where) if where is not None else None, _executor(runtime, executor or {}, source), source)
 
     @classmethod
@@ -115,15 +118,18 @@ def _executor(runtime: dict[str, Any], flags: dict[str, Any], source: str) -> Ex
     if not isinstance(options, dict):
         raise ArchscapeError(f"'executor' in {source} must be a name ({', '.join(EXECUTORS)}) or a mapping")
     options = dict(options)
-    unknown = sorted(set(options) - set(EXECUTOR_KEYS))
+    unknown = sorted((k for k in options if k not in EXECUTOR_KEYS), key=str)
     if unknown:
-        raise ArchscapeError(f"unknown key 'executor.{unknown[0]}' in {source}; accepted: {', '.join(EXECUTOR_KEYS)}")
+        raise ArchscapeError(f"unknown key {reprlib.repr('executor.' + str(unknown[0]))} in {source}; "
+                             f"accepted: {', '.join(EXECUTOR_KEYS)}")
     if "workers" in runtime:
         options.setdefault("workers", runtime["workers"])
     options.update({k: v for k, v in flags.items() if v is not None})
-    try:
+    try:  # a value of the wrong type is refused naming the key (e.g. "workers must be a whole number ...")
         return executor_settings(options.pop("kind", None), options.pop("workers", None), **options)
-    except TypeError as exc:
+    except ArchscapeError as exc:
+        if source == "settings":  # flags or Python arguments: the message names the setting
+            raise
         raise ArchscapeError(f"bad executor settings in {source}: {exc}") from None
 
 

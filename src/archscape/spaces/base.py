@@ -30,6 +30,14 @@ Genotype = Hashable
 #: ``opcount`` - how many times each operation occurs (the op distribution)
 ENCODINGS = ("onehot", "path", "opcount")
 
+def _clip(text: str, n: int = 40) -> str:
+    """``text`` shortened to ``n`` characters for a one-line message."""
+    return text if len(text) <= n else f"{text[:n]}... ({len(text):,} characters)"
+
+
+#: the longest architecture text :meth:`SearchSpace.read` parses (a space may bound its own text further)
+MAX_TEXT = 10_000
+
 
 class SearchSpace(ABC):
     """Abstract search space; subclasses fill in the structure of one space."""
@@ -100,6 +108,8 @@ class SearchSpace(ABC):
         """
         if not isinstance(text, str):
             raise InvalidArchitecture(f"an architecture on the command line is text; got {type(text).__name__}")
+        if len(text) > MAX_TEXT:  # bounded before parsing (the longest architecture text, a DARTS genotype, is ~500)
+            raise InvalidArchitecture(f"an architecture text is at most {MAX_TEXT:,} characters; got {len(text):,}")
         stripped = text.strip()
         if stripped.startswith("#"):
             number = stripped[1:]
@@ -107,6 +117,8 @@ class SearchSpace(ABC):
                 raise InvalidArchitecture(f"an index is written #N with N a whole number; got {text!r}")
             if self.size is None:
                 raise UnsupportedOperation(f"search space {self.name!r} is not enumerable; it has no index {text!r}")
+            if len(number.lstrip("0")) > len(str(self.size)):  # out of range, however long (int() refuses 4,300+ digits)
+                raise InvalidArchitecture(f"index {_clip(stripped)} is out of range for {self.name}; accepted: #0..#{self.size - 1}")
             return self.from_index(self._check_index(int(number)))
         try:
             return self.canonical(self.parse(stripped))
