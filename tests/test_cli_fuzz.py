@@ -122,7 +122,7 @@ def arch_commands(draw):
             args.append("--noise=" + draw(st.one_of(st.sampled_from(["mean", "seed", "0", "1", "7", "-1", "--1", " 2"]),
                                                    st.text(max_size=6))))
         if draw(st.booleans()):
-            args.append("--seed=" + str(draw(st.integers(-2, 2**70))))
+            args.append("--draw-seed=" + str(draw(st.integers(-2, 2**70))))
         if draw(st.booleans()):
             args.append("--fidelity=" + draw(st.sampled_from(["200", "12", "0", "-1", "x", "1e3", ""])))
         if draw(st.booleans()):

@@ -72,6 +72,17 @@ def test_python_callers_are_strict_too():
     with pytest.raises(ArchscapeError, match="bad value for 'budget'"):
         config_from_mapping({"optimizers": ["random"], "budget": True, "trials": 1})
     assert config_from_mapping({"optimizers": ["random"], "budget": 2, "trials": 1, "noise": "3"}).noise == 3
+    # a numpy integer is a whole number; a numpy bool is still not one
+    import numpy as np
+
+    cfg = config_from_mapping({"optimizers": [{"name": "local", "params": {"num_init": np.int64(3)}}], "budget": np.int32(5),
+                               "trials": np.uint8(2), "seed": np.int64(7)})
+    assert (cfg.budget, cfg.trials, cfg.seed) == (5, 2, 7) and type(cfg.budget) is int
+    assert cfg.optimizers[0].params["num_init"] == 3
+    with pytest.raises(ArchscapeError, match="bad value for 'budget'"):
+        config_from_mapping({"optimizers": ["random"], "budget": np.bool_(True), "trials": 1})
+    with pytest.raises(ArchscapeError, match="budget"):
+        config_from_mapping({"optimizers": ["random"], "budget": np.float64(5.0), "trials": 1})
 
 
 # ------------------------------------------------------------------ budgets: bounded, never capped

@@ -282,9 +282,27 @@ def config_from_mapping(data: Any, source: str = "config") -> RunConfig:
     if not isinstance(data, dict):
         raise ArchscapeError(f"{source} must be a mapping of settings; got {type(data).__name__}")
     try:
-        return RunConfig.model_validate(data)
+        return RunConfig.model_validate(plain_scalars(data))
     except ValidationError as exc:
         raise ArchscapeError(f"{source}: {describe_validation_error(exc)}") from None
+
+
+def plain_scalars(value: Any, depth: int = 0) -> Any:
+    """``value`` with numpy scalars as the Python numbers they hold (``np.int64(5)`` -> 5, ``np.bool_`` -> bool).
+
+    Validation is strict about Python types; a Python caller's numpy integer is
+    still a whole number (a numpy bool stays a bool, refused where a number is
+    expected).  Lists and mappings are walked to a bounded depth.
+    """
+    if depth > 64:
+        return value
+    if isinstance(value, dict):
+        return {k: plain_scalars(v, depth + 1) for k, v in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(plain_scalars(v, depth + 1) for v in value)
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return value.item()
+    return value
 
 
 #: what a value of the wrong type should have been, by pydantic error type
