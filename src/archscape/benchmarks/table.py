@@ -123,6 +123,8 @@ class TableBenchmark(Benchmark):
         self.report_metric = report_metric
         self.description = description
         self.notes = notes
+        #: whether row ``r`` is the space's index ``r`` (no own locate / genotype_of mapping)
+        self._rows_are_indices = locate is None and genotype_of is None
         self._locate = locate or space.index
         self._genotype_at = genotype_of or space.from_index
         self._seed_rng = np.random.default_rng(0)
@@ -263,6 +265,10 @@ class TableBenchmark(Benchmark):
         if metric not in table.values:
             raise unknown(f"metric of {self.name} at this fidelity", metric, table.metric_names)
         return metric
+
+    def rows_are_space_indices(self) -> bool:
+        """Whether the table has one row per architecture of its space, row ``r`` being ``space.index`` ``r``."""
+        return self._rows_are_indices and self.covers_space and self.size == self.space.size
 
     def genotype_of(self, row: int) -> Genotype:
         """The architecture of table row ``row``."""
