@@ -38,6 +38,7 @@ import pandas as pd
 
 from archscape.benchmarks.table import TableBenchmark
 from archscape.errors import ArchscapeError
+from archscape.landscape.exhaustive import average_ranks
 
 #: values equal to this many decimals are ties
 TIE_DECIMALS = 6
@@ -229,8 +230,6 @@ def seed_correlations(seeds: np.ndarray, mean: np.ndarray | None = None, shares=
     Architectures that lack either seed are left out; a subset with fewer than
     three architectures gives NaN.
     """
-    from scipy.stats import kendalltau, spearmanr
-
     seeds = np.asarray(seeds, dtype=np.float64)
     if mean is None:
         with warnings.catch_warnings():
@@ -248,11 +247,83 @@ def seed_correlations(seeds: np.ndarray, mean: np.ndarray | None = None, shares=
                 x, y = seeds[keep, i], seeds[keep, j]
                 tau = rho = np.nan
                 if keep.sum() >= 3 and np.ptp(x) > 0 and np.ptp(y) > 0:
-                    tau = float(kendalltau(x, y).statistic)
-                    rho = float(spearmanr(x, y).statistic)
+                    tau = kendall_tau_b(x, y)
+                    rho = spearman_rho(x, y)
                 rows.append({"seed_a": i, "seed_b": j, "subset": name, "n": int(keep.sum()),
                              "kendall_tau": tau, "spearman_rho": rho})
     return pd.DataFrame(rows, columns=["seed_a", "seed_b", "subset", "n", "kendall_tau", "spearman_rho"])
+
+
+def spearman_rho(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rho of two finite, non-constant samples: scipy's ``spearmanr`` statistic, without scipy.
+
+    The Pearson correlation (``np.corrcoef``, as scipy computes it) of the average ranks.
+    """
+    ranks = np.column_stack((average_ranks(x), average_ranks(y)))
+    return float(np.corrcoef(ranks, rowvar=False)[1, 0])
+
+
+def kendall_tau_b(x: np.ndarray, y: np.ndarray) -> float:
+    """Kendall's tau-b of two finite samples (ties allowed): scipy's ``kendalltau`` statistic, without scipy.
+
+    The same steps as scipy (dense ranks, x sorted stably after y, joint and
+    marginal ties), with the discordant pairs counted by :func:`count_inversions`.
+    NaN when either sample is constant.
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    size = x.size
+    perm = np.argsort(y)
+    x, y = x[perm], y[perm]
+    y = np.r_[True, y[1:] != y[:-1]].cumsum(dtype=np.intp)
+    perm = np.argsort(x, kind="mergesort")
+    x, y = x[perm], y[perm]
+    x = np.r_[True, x[1:] != x[:-1]].cumsum(dtype=np.intp)
+    dis = count_inversions(y)  # discordant pairs: x ascending, ties in x ordered by y
+    obs = np.r_[True, (x[1:] != x[:-1]) | (y[1:] != y[:-1]), True]
+    cnt = np.diff(np.nonzero(obs)[0]).astype(np.int64, copy=False)
+    ntie = int((cnt * (cnt - 1) // 2).sum())
+    xtie, ytie = _tied_pairs(x), _tied_pairs(y)
+    tot = (size * (size - 1)) // 2
+    if xtie == tot or ytie == tot:
+        return float("nan")
+    con_minus_dis = tot - xtie - ytie + ntie - 2 * dis
+    tau = con_minus_dis / np.sqrt(tot - xtie) / np.sqrt(tot - ytie)
+    return float(np.minimum(1.0, max(-1.0, tau)))
+
+
+def _tied_pairs(ranks: np.ndarray) -> int:
+    cnt = np.bincount(ranks).astype(np.int64, copy=False)
+    cnt = cnt[cnt > 1]
+    return int((cnt * (cnt - 1) // 2).sum())
+
+
+def count_inversions(values: np.ndarray) -> int:
+    """Pairs ``i < j`` with ``values[i] > values[j]`` (non-negative integers), in O(n log^2 n) with numpy.
+
+    A bottom-up merge sort: at each level, every element of a right half
+    counts the elements of its left half that are greater (one
+    ``searchsorted`` over all blocks, each block's values offset by its
+    number), then each block of twice the width is sorted.
+    """
+    v = np.asarray(values, dtype=np.int64)
+    n = len(v)
+    if n < 2:
+        return 0
+    big = int(v.max()) + 1
+    position = np.arange(n)
+    total = 0
+    width = 1
+    while width < n:
+        block = position // (2 * width)
+        right = (position // width) % 2 == 1
+        keys = block * big + v  # sorted within each half (the previous level sorted blocks of `width`)
+        left_keys = keys[~right]  # ascending: blocks in order, each half sorted
+        b, val = block[right], v[right]
+        greater = np.searchsorted(left_keys, (b + 1) * big, "left") - np.searchsorted(left_keys, b * big + val, "right")
+        total += int(greater.sum())
+        v = np.sort(keys, kind="stable") - block * big  # timsort merges the two runs; blocks stay in place
+        width *= 2
+    return total
 
 
 def _binned(mean, pairs, gap, pair_sd, flip, bins: int) -> pd.DataFrame:
