@@ -216,8 +216,9 @@ def test_kendall_and_spearman_equal_scipys_statistics_bit_for_bit():
     assert count_inversions(np.arange(10)[::-1]) == 45 and count_inversions([3]) == 0
 
 
-def test_landscape_json_runs_without_matplotlib_or_scipy_stats():
-    """`archscape landscape BENCH --json` draws nothing: no matplotlib, and the rank correlations need no scipy."""
+def test_landscape_json_runs_without_matplotlib_scipy_stats_or_pandas():
+    """`archscape landscape BENCH --json` draws nothing and builds no table: no matplotlib, no pandas, and the
+    rank correlations need no scipy."""
     import subprocess
     import sys
     from pathlib import Path
@@ -235,7 +236,7 @@ def test_landscape_json_runs_without_matplotlib_or_scipy_stats():
         "    except SystemExit as exc:\n"
         "        assert not exc.code, exc.code\n"
         "assert '\"noise\"' in out.getvalue()\n"
-        "print(sorted(m for m in ('matplotlib', 'scipy.stats') if m in sys.modules))\n"
+        "print(sorted(m for m in ('matplotlib', 'scipy.stats', 'pandas') if m in sys.modules))\n"
     )
     src = str(Path(archscape.__file__).resolve().parents[1])
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**__import__("os").environ,

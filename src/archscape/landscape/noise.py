@@ -31,14 +31,17 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from archscape.benchmarks.table import TableBenchmark
 from archscape.errors import ArchscapeError
 from archscape.landscape.exhaustive import average_ranks
+
+if TYPE_CHECKING:  # pandas is imported when a table is asked for: the JSON summary needs none
+    import pandas as pd
 
 #: values equal to this many decimals are ties
 TIE_DECIMALS = 6
@@ -47,6 +50,8 @@ TIE = 0.5 * 10.0**-TIE_DECIMALS
 TOP_SHARES = (0.01, 0.05)
 #: edges of the neighbour-gap bins of the flip-probability curve (accuracy points)
 GAP_EDGES = (0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, np.inf)
+#: columns of the seed rank correlations
+CORRELATION_COLUMNS = ["seed_a", "seed_b", "subset", "n", "kendall_tau", "spearman_rho"]
 
 
 class NoiseUnavailable(ArchscapeError):
@@ -74,12 +79,33 @@ class NoiseAnalysis:
     pair_sd: np.ndarray = field(repr=False)
     #: (P,) probability that one random seed of each reverses the order of the means (NaN: equal means)
     flip: np.ndarray = field(repr=False)
-    #: rows: seed_a, seed_b, subset, n, kendall_tau, spearman_rho
-    correlations: pd.DataFrame = field(repr=False)
-    #: by quantile bins of the pair's mean accuracy: medians of sd and gap, share gap < sd, flip probability
-    binned: pd.DataFrame = field(repr=False)
-    #: flip probability by neighbour-gap bins (``GAP_EDGES``)
-    flip_by_gap: pd.DataFrame = field(repr=False)
+    #: rows (dicts) of :attr:`correlations`
+    correlation_rows: list[dict] = field(repr=False)
+    #: rows (dicts) of :attr:`binned`
+    binned_rows: list[dict] = field(repr=False)
+    #: rows (dicts) of :attr:`flip_by_gap`
+    flip_by_gap_rows: list[dict] = field(repr=False)
+
+    @cached_property
+    def correlations(self) -> pd.DataFrame:
+        """Rows: seed_a, seed_b, subset, n, kendall_tau, spearman_rho."""
+        import pandas as pd
+
+        return pd.DataFrame(self.correlation_rows, columns=CORRELATION_COLUMNS)
+
+    @cached_property
+    def binned(self) -> pd.DataFrame:
+        """By quantile bins of the pair's mean accuracy: medians of sd and gap, share gap < sd, flip probability."""
+        import pandas as pd
+
+        return pd.DataFrame(self.binned_rows)
+
+    @cached_property
+    def flip_by_gap(self) -> pd.DataFrame:
+        """Flip probability by neighbour-gap bins (``GAP_EDGES``)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.flip_by_gap_rows)
 
     @property
     def seed_counts(self) -> dict[int, int]:
@@ -126,9 +152,9 @@ class NoiseAnalysis:
                 "share_of_pairs_above_0": _float(np.mean(self.flip[ordered] > 0)),
                 **{f"among_{k}": v for k, v in top.items()},
             },
-            "rank_correlation": _records(self.correlations),
-            "binned": _records(self.binned),
-            "flip_by_gap": _records(self.flip_by_gap),
+            "rank_correlation": _records(self.correlation_rows),
+            "binned": _records(self.binned_rows),
+            "flip_by_gap": _records(self.flip_by_gap_rows),
         }
 
 
@@ -180,9 +206,9 @@ def noise_analysis(
         gap=gap,
         pair_sd=pair_sd,
         flip=flip,
-        correlations=seed_correlations(seeds, mean),
-        binned=_binned(mean, pairs, gap, pair_sd, flip, bins),
-        flip_by_gap=_flip_by_gap(gap, flip),
+        correlation_rows=_correlation_rows(seeds, mean),
+        binned_rows=_binned(mean, pairs, gap, pair_sd, flip, bins),
+        flip_by_gap_rows=_flip_by_gap(gap, flip),
     )
 
 
@@ -213,11 +239,10 @@ def flip_probability(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         warnings.simplefilter("ignore", RuntimeWarning)
         order = np.sign(np.round(np.nanmean(a, axis=1) - np.nanmean(b, axis=1), TIE_DECIMALS))
     diff = a[:, :, None] - b[:, None, :]  # (P, Sa, Sb)
-    valid = np.isfinite(diff)
-    sign = np.sign(np.where(valid, diff, 0.0))
-    against = ((sign == -order[:, None, None]) & valid).sum(axis=(1, 2))
-    ties = ((sign == 0) & valid).sum(axis=(1, 2))
-    n = valid.sum(axis=(1, 2))
+    sign = np.sign(diff)  # NaN where a seed is missing: NaN equals nothing, so it counts in neither sum
+    against = np.count_nonzero(sign == -order[:, None, None], axis=(1, 2))
+    ties = np.count_nonzero(sign == 0, axis=(1, 2))
+    n = np.count_nonzero(np.isfinite(diff), axis=(1, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
         out = (against + 0.5 * ties) / n
     out[(order == 0) | (n == 0)] = np.nan
@@ -230,6 +255,12 @@ def seed_correlations(seeds: np.ndarray, mean: np.ndarray | None = None, shares=
     Architectures that lack either seed are left out; a subset with fewer than
     three architectures gives NaN.
     """
+    import pandas as pd
+
+    return pd.DataFrame(_correlation_rows(seeds, mean, shares), columns=CORRELATION_COLUMNS)
+
+
+def _correlation_rows(seeds: np.ndarray, mean: np.ndarray | None = None, shares=TOP_SHARES) -> list[dict]:
     seeds = np.asarray(seeds, dtype=np.float64)
     if mean is None:
         with warnings.catch_warnings():
@@ -251,7 +282,7 @@ def seed_correlations(seeds: np.ndarray, mean: np.ndarray | None = None, shares=
                     rho = spearman_rho(x, y)
                 rows.append({"seed_a": i, "seed_b": j, "subset": name, "n": int(keep.sum()),
                              "kendall_tau": tau, "spearman_rho": rho})
-    return pd.DataFrame(rows, columns=["seed_a", "seed_b", "subset", "n", "kendall_tau", "spearman_rho"])
+    return rows
 
 
 def spearman_rho(x: np.ndarray, y: np.ndarray) -> float:
@@ -326,7 +357,7 @@ def count_inversions(values: np.ndarray) -> int:
     return total
 
 
-def _binned(mean, pairs, gap, pair_sd, flip, bins: int) -> pd.DataFrame:
+def _binned(mean, pairs, gap, pair_sd, flip, bins: int) -> list[dict]:
     """Equal-count bins of the pair's mean accuracy."""
     level = mean[pairs].mean(axis=1)
     edges = np.unique(np.quantile(level, np.linspace(0, 1, bins + 1)))
@@ -345,10 +376,10 @@ def _binned(mean, pairs, gap, pair_sd, flip, bins: int) -> pd.DataFrame:
             "share_gap_below_sd": _float(np.mean(gap[has_sd] < pair_sd[has_sd])) if has_sd.any() else np.nan,
             "flip_probability": _float(flip[ordered].mean()) if ordered.any() else np.nan,
         })
-    return pd.DataFrame(rows)
+    return rows
 
 
-def _flip_by_gap(gap, flip) -> pd.DataFrame:
+def _flip_by_gap(gap, flip) -> list[dict]:
     ordered = np.isfinite(flip)
     edges = np.asarray(GAP_EDGES)
     which = np.searchsorted(edges, gap, side="right") - 1
@@ -361,7 +392,7 @@ def _flip_by_gap(gap, flip) -> pd.DataFrame:
             "n_pairs": int(sel.sum()),
             "flip_probability": _float(flip[sel].mean()) if sel.any() else np.nan,
         })
-    return pd.DataFrame(rows)
+    return rows
 
 
 def _top_cut(mean: np.ndarray, share: float) -> float:
@@ -380,8 +411,9 @@ def _float(x) -> float | None:
     return x if np.isfinite(x) else None
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
+def _records(rows: list[dict]) -> list[dict]:
+    """JSON-ready copies of table rows: non-finite floats become None, numpy integers ints."""
     out = []
-    for rec in frame.to_dict(orient="records"):
+    for rec in rows:
         out.append({k: (_float(v) if isinstance(v, float) else (int(v) if isinstance(v, np.integer) else v)) for k, v in rec.items()})
     return out

@@ -27,11 +27,12 @@ import numpy as np
 
 from archscape.benchmarks.table import TableBenchmark
 from archscape.landscape.noise import NoiseAnalysis, NoiseUnavailable, noise_analysis
-from archscape.landscape.theory import TheoryAnalysis
 from archscape.report.style import COLOURS, STYLE
 
 if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn: `landscape BENCH --json` draws none
     from matplotlib.figure import Figure
+
+    from archscape.landscape.theory import TheoryAnalysis
 
 #: the epsilons (accuracy points) of the curves in :func:`theory_figure`
 EPSILON_CURVE = np.geomspace(0.01, 20.0, 120)
