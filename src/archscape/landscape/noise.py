@@ -362,19 +362,23 @@ def _binned(mean, pairs, gap, pair_sd, flip, bins: int) -> list[dict]:
     level = mean[pairs].mean(axis=1)
     edges = np.unique(np.quantile(level, np.linspace(0, 1, bins + 1)))
     which = np.clip(np.searchsorted(edges, level, side="right") - 1, 0, len(edges) - 2)
+    # each bin's pairs in their original order (a stable sort by bin), so sums add up exactly as with masks
+    order = np.argsort(which, kind="stable")
+    bounds = np.searchsorted(which[order], np.arange(len(edges)))
+    finite_sd, finite_flip = np.isfinite(pair_sd), np.isfinite(flip)
     rows = []
     for k in range(len(edges) - 1):
-        sel = which == k
-        has_sd = sel & np.isfinite(pair_sd)
-        ordered = sel & np.isfinite(flip)
+        idx = order[bounds[k] : bounds[k + 1]]
+        g, sd, f = gap[idx], pair_sd[idx], flip[idx]
+        has_sd, ordered = finite_sd[idx], finite_flip[idx]
         rows.append({
             "accuracy_lo": float(edges[k]),
             "accuracy_hi": float(edges[k + 1]),
-            "n_pairs": int(sel.sum()),
-            "median_sd": _float(np.median(pair_sd[has_sd])) if has_sd.any() else np.nan,
-            "median_gap": _float(np.median(gap[sel])) if sel.any() else np.nan,
-            "share_gap_below_sd": _float(np.mean(gap[has_sd] < pair_sd[has_sd])) if has_sd.any() else np.nan,
-            "flip_probability": _float(flip[ordered].mean()) if ordered.any() else np.nan,
+            "n_pairs": int(idx.size),
+            "median_sd": _float(np.median(sd[has_sd])) if has_sd.any() else np.nan,
+            "median_gap": _float(np.median(g)) if idx.size else np.nan,
+            "share_gap_below_sd": _float(np.mean(g[has_sd] < sd[has_sd])) if has_sd.any() else np.nan,
+            "flip_probability": _float(f[ordered].mean()) if ordered.any() else np.nan,
         })
     return rows
 
