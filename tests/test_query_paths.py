@@ -83,9 +83,11 @@ def test_query_rows_gathers_only_the_metrics_asked_for(nb201):
 @pytest.mark.parametrize("bad", [[0, -1], [15625], [3, 2**40]])
 @pytest.mark.parametrize("noise", ["mean", "seed", 0])
 def test_query_rows_refuses_rows_out_of_range_in_one_line(nb201, bad, noise):
+    rng = np.random.default_rng(0)
     with pytest.raises(ArchscapeError) as err:
-        nb201.query_rows(bad, noise=noise, rng=np.random.default_rng(0), metrics=["val_acc"])
+        nb201.query_rows(bad, noise=noise, rng=rng, metrics=["val_acc"])
     assert str(err.value) == "row out of range for nb201-cifar10; accepted: 0..15624"
+    assert rng.random() == np.random.default_rng(0).random()  # refused before any draw
 
 
 # ------------------------------------------------------------------ nb301

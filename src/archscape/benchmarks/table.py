@@ -273,7 +273,8 @@ class TableBenchmark(Benchmark):
             if noise == "mean":
                 seeds = None
             elif noise == "seed":
-                seeds = ((rng or self._seed_rng).random(rows.shape) * table.n_seeds[rows]).astype(np.int64)
+                n_seeds = table.n_seeds[rows]  # before the draw: a row out of range leaves the generator as it was
+                seeds = ((rng or self._seed_rng).random(rows.shape) * n_seeds).astype(np.int64)
             else:
                 if rows.size and noise >= table.n_seeds[rows].min():
                     raise ArchscapeError(f"seed {noise} was not recorded for every requested row of {self.name}")
