@@ -506,3 +506,19 @@ def test_a_table_with_its_own_row_order_does_not_take_the_space_index_matrix():
     for r in (0, 17, 6560):
         g = bench.genotype_of(r)
         assert rows[r].tolist() == [bench.row_of(n) for n in space.neighbours(g)]
+
+
+def test_a_vector_space_with_its_own_neighbourhood_or_order_offers_no_neighbour_matrix():
+    from archscape.spaces.macro import MacroSpace
+
+    class Wider(MacroSpace):  # its own neighbourhood: the vectorised one would not be its order
+        def neighbours(self, genotype):
+            return super().neighbours(genotype)[::-1]
+
+    class Shuffled(MacroSpace):  # its own index order, not declared through the codes
+        def index(self, genotype):
+            return self.size - 1 - super().index(genotype)
+
+    for space in (Wider(), Shuffled()):
+        assert space.neighbour_indices() is None and not space.capabilities()["neighbour_matrix"]
+    assert MacroSpace().capabilities()["neighbour_matrix"]

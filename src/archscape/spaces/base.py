@@ -207,6 +207,10 @@ class SearchSpace(ABC):
         """
         return None
 
+    def _offers_neighbour_indices(self) -> bool:
+        """Whether :meth:`neighbour_indices` answers (without computing it)."""
+        return type(self).neighbour_indices is not SearchSpace.neighbour_indices
+
     def unit_vectors(self, genotypes: Iterable[Genotype]) -> np.ndarray:
         """Spaces of continuous parameters: each genotype's parameters scaled to [0, 1] by their bounds (one row each)."""
         raise UnsupportedOperation(f"search space {self.name!r} has no continuous parameters (no unit vectors)")
@@ -225,7 +229,7 @@ class SearchSpace(ABC):
             "network": self.network is not None,
             "continuous": own.unit_vectors is not SearchSpace.unit_vectors,
             "model_size": own.model_size is not SearchSpace.model_size,
-            "neighbour_matrix": own.neighbour_indices is not SearchSpace.neighbour_indices,
+            "neighbour_matrix": self._offers_neighbour_indices(),
         }
 
     def _no_slots(self) -> UnsupportedOperation:
