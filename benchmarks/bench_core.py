@@ -133,18 +133,23 @@ from archscape import load_benchmark
 import_s = time.perf_counter() - t
 t = time.perf_counter()
 b = load_benchmark(sys.argv[1])
-b.query_row(0)
+if hasattr(b, "query_row"):  # a table: its first row
+    b.query_row(0)
+else:  # a surrogate (nb301): one sampled architecture
+    import numpy as np
+    b.query(b.space.sample(np.random.default_rng(0)))
 load_s = time.perf_counter() - t
 print(json.dumps({"import_s": import_s, "load_s": load_s, "rss_mb": rss() - before, "size": b.size}))
 """
 
 
-def load_times(source: Path | None) -> None:
+def load_times(source: Path | None, names: list[str] | None = None) -> None:
     from archscape.benchmarks import BENCHMARKS
     from archscape.data import registry
 
     print("\n== load time and memory (fresh process each; cold = empty converted cache) ==")
     print(f"{'benchmark':<28} {'rows':>8} {'cold s':>8} {'warm s':>8} {'RSS MB':>8}")
+    runs, failed = None, []
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, ARCHSCAPE_DATA=cache)
         os.environ["ARCHSCAPE_DATA"] = cache
@@ -153,21 +158,27 @@ def load_times(source: Path | None) -> None:
                 if entry.package is None and any(source.rglob(entry.filename)):
                     registry.fetch(d, source)
         for name, spec in BENCHMARKS.items():
+            if names is not None and name not in names:
+                continue
             if not all(registry.is_available(d) for d in spec.data):
-                print(f"{name:<28} {'(data not available)':>30}")
+                print(f"{name:<28} {'(data not available: skipped)':>30}")
                 continue
             runs = []
             for _ in range(2):
                 proc = subprocess.run([sys.executable, "-c", LOAD_SNIPPET, name], env=env, capture_output=True, text=True)
                 if proc.returncode != 0:
                     runs = None
+                    failed.append(name)
                     print(f"{name:<28} failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr else proc.returncode}")
                     break
                 runs.append(json.loads(proc.stdout))
             if runs:
                 cold, warm = runs
-                print(f"{name:<28} {warm['size']:>8,} {cold['load_s']:>8.3f} {warm['load_s']:>8.3f} {warm['rss_mb']:>8.1f}")
+                size = "-" if warm["size"] is None else f"{warm['size']:,}"
+                print(f"{name:<28} {size:>8} {cold['load_s']:>8.3f} {warm['load_s']:>8.3f} {warm['rss_mb']:>8.1f}")
         print(f"(package import alone: {runs[-1]['import_s']:.3f} s)" if runs else "")
+    if failed:
+        sys.exit(f"loading failed: {', '.join(failed)}")
 
 
 def main() -> None:
@@ -181,7 +192,8 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} cores")
     query_throughput(n_single, n_batch)
     neighbourhood_rate(2_000 if args.quick else 20_000)
-    load_times(source)
+    # --quick: one table and the surrogate (the line that used to crash), not every benchmark
+    load_times(source, ["nb201-cifar10", "nb301"] if args.quick else None)
 
 
 if __name__ == "__main__":

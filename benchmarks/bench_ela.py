@@ -14,7 +14,7 @@ A set that pflacco refuses on a sample (ela_level on tied MNIST accuracies) is
 left out of both sides for that sample.  The ratio is total pflacco time over
 total archscape time (target: at least 5x).
 
-Usage: python benchmarks/bench_ela.py [--repeat 3] [--venv DIR] [--from ../shared/data] [--json]
+Usage: python benchmarks/bench_ela.py [--repeat 3] [--venv DIR] [--from ../shared/data] [--json] [--quick]
 """
 
 from __future__ import annotations
@@ -103,9 +103,14 @@ def main() -> None:
     ap.add_argument("--venv", type=Path, default=Path("/tmp/pflacco-venv"))
     ap.add_argument("--from", dest="source", type=Path, default=DEFAULT_SOURCE)
     ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--quick", action="store_true", help="a smoke run: one repeat, the BBOB samples and one NAS sample")
     args = ap.parse_args()
+    if args.quick:
+        args.repeat = 1
 
     samples = load_samples(args.source)
+    if args.quick:
+        samples = [s for s in samples if s[1].shape[1] <= 5][:4] + [s for s in samples if s[0].startswith("lfnas")][:1]
     ours = {name: time_archscape(X, y, args.repeat) for name, X, y in samples}
     theirs = time_pflacco(args.venv, args.source, args.repeat)
 

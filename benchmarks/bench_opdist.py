@@ -11,7 +11,7 @@ pair, Mann-Whitney and KS) under ``--noise mean`` and ``--noise seed``, as
 ``archscape opdist analyze BENCH`` runs it after loading.  Prints figures,
 asserts nothing.
 
-Usage: python benchmarks/bench_opdist.py [--bench NAME ...] [--repeats 5]
+Usage: python benchmarks/bench_opdist.py [--bench NAME ...] [--repeats 5] [--quick]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def median_time(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def sampling_rates(seconds: float = 1.0) -> None:
+def sampling_rates(seconds: float = 1.0, batch: int = 1_000_000) -> None:
     """Cells per second from one distribution of each space, single and batched."""
     import numpy as np
 
@@ -54,8 +54,8 @@ def sampling_rates(seconds: float = 1.0) -> None:
         batched = math.nan
         if name in ("nb201", "macro"):
             start = time.perf_counter()
-            sample_cells(space, counts, 1_000_000, rng)
-            batched = 1_000_000 / (time.perf_counter() - start)
+            sample_cells(space, counts, batch, rng)
+            batched = batch / (time.perf_counter() - start)
         ratio = f"{batched / single:6.1f}" if batched == batched else "     -"
         shown = f"{batched:>12,.0f}" if batched == batched else f"{'-':>12}"
         print(f"{name:<8} {single:>12,.0f} {shown} {ratio}")
@@ -87,13 +87,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", nargs="*", default=list(TABLES))
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: short sampling, one table, one repeat")
     args = parser.parse_args()
+    if args.quick:
+        args.bench, args.repeats = ["nas-bench-macro"], 1
     t = time.perf_counter()
     import archscape.opdist.analysis  # noqa: F401 - scipy.stats is most of it
 
     print(f"imports: {time.perf_counter() - t:.2f} s")
     print("sampling cells from a distribution")
-    sampling_rates()
+    sampling_rates(0.1, 10_000) if args.quick else sampling_rates()
     print(f"exhaustive analysis, median of {args.repeats} runs")
     analysis_times(args.bench, args.repeats)
 

@@ -14,7 +14,7 @@ warm-up round (imports, torch start-up).  The graph network (gnn) is timed
 too; it is the slow one.  A line per space gives the time the space alone
 takes to encode the pool (inside every predict).  Prints figures, asserts nothing.
 
-Usage: python benchmarks/bench_predictors.py [--predictor NAME ...] [--space nb201|darts] [--repeats 3] [--darts-candidates 100000]
+Usage: python benchmarks/bench_predictors.py [--predictor NAME ...] [--space nb201|darts] [--repeats 3] [--darts-candidates 100000] [--quick]
 """
 
 from __future__ import annotations
@@ -58,7 +58,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--darts-candidates", type=int, default=100_000)
     parser.add_argument("--space", action="append", choices=("nb201", "darts"), help="default: both")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: one repeat, 100 told cells, 2,000 DARTS candidates, the vector predictors")
     args = parser.parse_args()
+    sizes = (100, 300)
+    if args.quick:
+        args.repeats, args.darts_candidates, sizes = 1, 2_000, (100,)
 
     import numpy as np
     from threadpoolctl import threadpool_info
@@ -68,6 +73,8 @@ def main() -> None:
     from archscape.spaces import get_space
 
     names = args.predictor or predictor_names()
+    if args.quick and not args.predictor:
+        names = [n for n in names if n != "gnn"]  # the graph network trains for seconds
     blas = ", ".join(f"{i['internal_api']}:{i['num_threads']}" for i in threadpool_info())
     print(f"thread pools: {blas}")
     bench = archscape.load_benchmark("nb201-cifar10")
@@ -93,7 +100,7 @@ def main() -> None:
             label = f"(the space's {enc} encoding of the pool)"
             print(f"{space_name:<6} {label:<42} {time.perf_counter() - t0:>8.3f}")
         for name in names:
-            for n in (100, 300):
+            for n in sizes:
                 if space_name == "nb201":
                     rows = np.random.default_rng(n).choice(len(cells), size=n, replace=False)
                     g, y = [cells[i] for i in rows], acc[rows]

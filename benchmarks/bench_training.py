@@ -171,18 +171,19 @@ def main() -> None:
     parser.add_argument("--both-modes", action="store_true", help="time both, and the cost of deterministic algorithms")
     parser.add_argument("--seed", type=int, default=0, help="for sampled architectures")
     parser.add_argument("--check-every", type=int, default=TrainConfig.check_every, help="trainer steps between divergence checks")
-    parser.add_argument("--quick", action="store_true", help="512 images, 2 repeats")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 16 images (and 16 to evaluate), batch 16, 1 repeat")
     args = parser.parse_args()
     if args.quick:
-        args.images, args.repeats = 512, 2
+        args.images, args.repeats, args.batch_size = 16, 1, 16
+    n_eval = args.images if args.quick else max(256, args.images // 4)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     spaces = args.space or ["nb201", "nago"]
     if args.dataset == "synthetic":
-        data = synthetic(args.images, max(256, args.images // 4))
+        data = synthetic(args.images, n_eval)
     else:
-        data = load_dataset(args.dataset, train_subset=args.images, val_subset=max(256, args.images // 4), test_subset=0)
+        data = load_dataset(args.dataset, train_subset=args.images, val_subset=n_eval, test_subset=0)
 
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
     print(f"device {device}{f' ({gpu})' if gpu else ''}, torch {torch.__version__}, {torch.get_num_threads()} threads, "

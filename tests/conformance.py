@@ -31,6 +31,7 @@ def check_space(space: SearchSpace) -> None:
     check_text_round_trip(space)
     check_canonical_is_idempotent(space)
     check_neighbourhood(space)
+    check_neighbour_indices(space)
     check_mutation(space)
     check_index_round_trip(space)
     check_encodings(space)
@@ -77,6 +78,20 @@ def check_neighbourhood(space: SearchSpace) -> None:
             assert space.canonical(n) == n, "neighbours are canonical"
             back = {space.key(m) for m in space.neighbours(n)}
             assert space.key(c) in back, "the neighbourhood relation is symmetric"
+
+
+def check_neighbour_indices(space: SearchSpace) -> None:
+    """A space offering the vectorised neighbour matrix lists what neighbours() lists, in its order."""
+    matrix = space.neighbour_indices()
+    assert (matrix is not None) == space.capabilities()["neighbour_matrix"]
+    if matrix is None:
+        return
+    assert space.size is not None and matrix.shape[0] == space.size and matrix.dtype == np.int64
+    for g in _samples(space, 12):
+        i = space.index(g)
+        row = matrix[i]
+        assert row[row >= 0].tolist() == [space.index(n) for n in space.neighbours(space.from_index(i))]
+        assert (row[row < 0] == -1).all() and (row[: (row >= 0).sum()] >= 0).all(), "padding only at the end"
 
 
 def check_mutation(space: SearchSpace) -> None:

@@ -463,3 +463,62 @@ def test_cli_out_writes_plots_csv_and_index(capsys, tmp_path, name):
     assert "basin_sizes.png" in html and "Local-optima network" in html
     assert set(json.loads((tmp_path / "ls" / "landscape.json").read_text())) == {"mean", "seed0", "seed1", "seed2", "noise"}
     assert f"{name}-noise.png" in html
+
+
+# ------------------------------------------------------------------ neighbour matrix
+@pytest.mark.parametrize("space_name", ["nb201", "macro"])
+def test_vectorised_neighbour_indices_equal_the_spaces_own_neighbours_for_every_index(space_name):
+    from archscape.spaces import get_space
+
+    space = get_space(space_name)
+    matrix = space.neighbour_indices()
+    assert matrix.shape == (space.size, space.n_positions * (len(space.ops) - 1))
+    expected = [[space.index(n) for n in space.neighbours(g)] for g in space.enumerate()]
+    assert matrix.tolist() == expected
+
+
+@pytest.mark.parametrize("name", [need("nb201-cifar10"), need("nas-bench-macro"), need("nb101-subset")])
+def test_neighbour_rows_of_a_table_equal_the_row_by_row_loop(name):
+    from archscape import load_benchmark
+    from archscape.landscape.table import neighbour_rows, neighbour_rows_by_loop
+
+    bench = load_benchmark(name)
+    fast = neighbour_rows(bench)
+    assert fast.dtype == np.int64
+    np.testing.assert_array_equal(fast, neighbour_rows_by_loop(bench))
+    # the fast path is taken only where rows are the space's own indices (nb101-subset: a sample of cells)
+    assert bench.rows_are_space_indices() == (name != "nb101-subset")
+
+
+def test_a_table_with_its_own_row_order_does_not_take_the_space_index_matrix():
+    from archscape.benchmarks.table import Table, TableBenchmark
+    from archscape.landscape.table import neighbour_rows
+    from archscape.spaces import get_space
+
+    space = get_space("macro")
+    order = np.random.default_rng(0).permutation(space.size)  # row r holds space index order[r]
+    where = np.argsort(order)
+    table = Table({"val_acc": np.arange(space.size, dtype=float)}, n_seeds=np.ones(space.size, dtype=np.int64), cost=None)
+    bench = TableBenchmark("macro-shuffled", space, {0: table}, locate=lambda g: int(where[space.index(g)]),
+                           genotype_of=lambda r: space.from_index(int(order[r])))
+    assert not bench.rows_are_space_indices()
+    rows = neighbour_rows(bench)
+    for r in (0, 17, 6560):
+        g = bench.genotype_of(r)
+        assert rows[r].tolist() == [bench.row_of(n) for n in space.neighbours(g)]
+
+
+def test_a_vector_space_with_its_own_neighbourhood_or_order_offers_no_neighbour_matrix():
+    from archscape.spaces.macro import MacroSpace
+
+    class Wider(MacroSpace):  # its own neighbourhood: the vectorised one would not be its order
+        def neighbours(self, genotype):
+            return super().neighbours(genotype)[::-1]
+
+    class Shuffled(MacroSpace):  # its own index order, not declared through the codes
+        def index(self, genotype):
+            return self.size - 1 - super().index(genotype)
+
+    for space in (Wider(), Shuffled()):
+        assert space.neighbour_indices() is None and not space.capabilities()["neighbour_matrix"]
+    assert MacroSpace().capabilities()["neighbour_matrix"]

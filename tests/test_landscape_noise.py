@@ -190,3 +190,57 @@ def test_noise_command_errors(fake_tables):
     assert "needs at least two" in str(result.exception) and "\n" not in str(result.exception)
     result = runner.invoke(noise_cmd, ["no-such-bench"])
     assert isinstance(result.exception, archscape.errors.ArchscapeError)
+
+
+# ------------------------------------------------------------------ rank correlations without scipy
+def test_kendall_and_spearman_equal_scipys_statistics_bit_for_bit():
+    from scipy.stats import kendalltau, spearmanr
+
+    from archscape.landscape.noise import count_inversions, kendall_tau_b, spearman_rho
+
+    rng = np.random.default_rng(0)
+    checked = 0
+    for trial in range(300):
+        n = int(rng.integers(3, 400))
+        x = rng.integers(0, int(rng.integers(2, 40)), n).astype(float) if trial % 2 else rng.random(n)
+        y = (x + rng.normal(0, 1, n)).round(int(rng.integers(0, 3))) if trial % 3 else rng.integers(0, 9, n) * 1.0
+        if np.ptp(x) == 0 or np.ptp(y) == 0:
+            continue
+        assert kendall_tau_b(x, y) == float(kendalltau(x, y).statistic)
+        assert spearman_rho(x, y) == float(spearmanr(x, y).statistic)
+        checked += 1
+    assert checked > 200
+    assert math.isnan(kendall_tau_b(np.ones(5), np.arange(5.0)))
+    v = rng.integers(0, 50, 300)
+    assert count_inversions(v) == sum(int(v[i] > v[j]) for i in range(300) for j in range(i + 1, 300))
+    assert count_inversions(np.arange(10)[::-1]) == 45 and count_inversions([3]) == 0
+
+
+def test_landscape_json_runs_without_matplotlib_scipy_stats_or_pandas():
+    """`archscape landscape BENCH --json` draws nothing and builds no table: no matplotlib, no pandas, and the
+    rank correlations need no scipy."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    mark = needs("nb201-cifar10")
+    if mark.args[0]:
+        pytest.skip(mark.kwargs["reason"])
+    code = (
+        "import sys, io, contextlib\n"
+        "from archscape.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    try:\n"
+        "        main(['landscape', 'nb201-cifar10', '--noise', 'mean', '--json'])\n"
+        "    except SystemExit as exc:\n"
+        "        assert not exc.code, exc.code\n"
+        "assert '\"noise\"' in out.getvalue()\n"
+        "print(sorted(m for m in ('matplotlib', 'scipy.stats', 'pandas') if m in sys.modules))\n"
+    )
+    src = str(Path(archscape.__file__).resolve().parents[1])
+    env = {**__import__("os").environ, "PYTHONPATH": src}
+    for run in ("first", "warm"):  # the first run may convert the tables (the 12-epoch CSV is read with pandas)
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "[]"

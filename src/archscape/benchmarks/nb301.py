@@ -39,6 +39,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -285,13 +286,9 @@ class NB301Benchmark(Benchmark):
         """
         if not isinstance(archs, np.ndarray):
             archs = list(archs)
-            if archs and all(type(a) is tuple for a in archs):
-                try:
-                    as_array = np.asarray(archs)
-                except ValueError:  # ragged: let the space say what is wrong
-                    as_array = None
-                if as_array is not None and as_array.shape[1:] == (2, N_SLOTS, 2) and as_array.dtype.kind in "iu":
-                    archs = as_array
+            as_array = _nested_pairs_array(archs) if archs else None
+            if as_array is not None:
+                archs = as_array
         if isinstance(archs, np.ndarray) and archs.ndim == 4 and archs.shape[1:] == (2, N_SLOTS, 2) and archs.dtype.kind in "iu":
             arr = archs.astype(np.int64, copy=False)
             bad = _array_problem(arr)
@@ -372,6 +369,35 @@ class NB301Benchmark(Benchmark):
             self._session.run(None, {"x_cat": x_cat[i : i + CHUNK], "x_cont": x_cont[i : i + CHUNK]})[0]
             for i in range(0, len(x_cat), CHUNK)
         ])
+
+
+#: (op, input) pair -> op * 8 + input, for every op and every input node a slot may name (0..5)
+_PAIR_CODE = {(op, inp): op * 8 + inp for op in range(N_OPS) for inp in range(NODES[-1] + 1)}
+
+
+def _nested_pairs_array(archs: list) -> np.ndarray | None:
+    """``[n, 2, 8, 2]`` int64 of genotypes given as nested sequences of (op, input) pairs, or ``None``
+    when they are not all regular pairs of known values (the space then reads them one by one).
+
+    About three times faster than ``np.asarray`` on nested tuples: the lengths of the outer two
+    levels are compared as bytes, and one dict lookup per pair both checks it (exactly two integers,
+    a known op and input) and packs it into a byte.  Values are range-checked again afterwards.
+    """
+    n = len(archs)
+    try:
+        if bytes(map(len, archs)) != b"\x02" * n:
+            return None
+        cells = chain.from_iterable(archs)
+        if bytes(map(len, cells)) != bytes((N_SLOTS,)) * (2 * n):
+            return None
+        packed = bytes(map(_PAIR_CODE.__getitem__, chain.from_iterable(chain.from_iterable(archs))))
+    except (TypeError, ValueError, KeyError):  # not sized, too long, unhashable, or not a known pair
+        return None
+    codes = np.frombuffer(packed, dtype=np.uint8).reshape(n, 2, N_SLOTS)
+    out = np.empty((n, 2, N_SLOTS, 2), dtype=np.int64)
+    np.right_shift(codes, 3, out=out[..., 0])
+    np.bitwise_and(codes, 7, out=out[..., 1])
+    return out
 
 
 def _array_problem(arr: np.ndarray) -> int | None:

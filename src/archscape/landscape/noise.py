@@ -31,13 +31,17 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from archscape.benchmarks.table import TableBenchmark
 from archscape.errors import ArchscapeError
+from archscape.landscape.exhaustive import average_ranks
+
+if TYPE_CHECKING:  # pandas is imported when a table is asked for: the JSON summary needs none
+    import pandas as pd
 
 #: values equal to this many decimals are ties
 TIE_DECIMALS = 6
@@ -46,6 +50,8 @@ TIE = 0.5 * 10.0**-TIE_DECIMALS
 TOP_SHARES = (0.01, 0.05)
 #: edges of the neighbour-gap bins of the flip-probability curve (accuracy points)
 GAP_EDGES = (0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, np.inf)
+#: columns of the seed rank correlations
+CORRELATION_COLUMNS = ["seed_a", "seed_b", "subset", "n", "kendall_tau", "spearman_rho"]
 
 
 class NoiseUnavailable(ArchscapeError):
@@ -73,12 +79,33 @@ class NoiseAnalysis:
     pair_sd: np.ndarray = field(repr=False)
     #: (P,) probability that one random seed of each reverses the order of the means (NaN: equal means)
     flip: np.ndarray = field(repr=False)
-    #: rows: seed_a, seed_b, subset, n, kendall_tau, spearman_rho
-    correlations: pd.DataFrame = field(repr=False)
-    #: by quantile bins of the pair's mean accuracy: medians of sd and gap, share gap < sd, flip probability
-    binned: pd.DataFrame = field(repr=False)
-    #: flip probability by neighbour-gap bins (``GAP_EDGES``)
-    flip_by_gap: pd.DataFrame = field(repr=False)
+    #: rows (dicts) of :attr:`correlations`
+    correlation_rows: list[dict] = field(repr=False)
+    #: rows (dicts) of :attr:`binned`
+    binned_rows: list[dict] = field(repr=False)
+    #: rows (dicts) of :attr:`flip_by_gap`
+    flip_by_gap_rows: list[dict] = field(repr=False)
+
+    @cached_property
+    def correlations(self) -> pd.DataFrame:
+        """Rows: seed_a, seed_b, subset, n, kendall_tau, spearman_rho."""
+        import pandas as pd
+
+        return pd.DataFrame(self.correlation_rows, columns=CORRELATION_COLUMNS)
+
+    @cached_property
+    def binned(self) -> pd.DataFrame:
+        """By quantile bins of the pair's mean accuracy: medians of sd and gap, share gap < sd, flip probability."""
+        import pandas as pd
+
+        return pd.DataFrame(self.binned_rows)
+
+    @cached_property
+    def flip_by_gap(self) -> pd.DataFrame:
+        """Flip probability by neighbour-gap bins (``GAP_EDGES``)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.flip_by_gap_rows)
 
     @property
     def seed_counts(self) -> dict[int, int]:
@@ -125,9 +152,9 @@ class NoiseAnalysis:
                 "share_of_pairs_above_0": _float(np.mean(self.flip[ordered] > 0)),
                 **{f"among_{k}": v for k, v in top.items()},
             },
-            "rank_correlation": _records(self.correlations),
-            "binned": _records(self.binned),
-            "flip_by_gap": _records(self.flip_by_gap),
+            "rank_correlation": _records(self.correlation_rows),
+            "binned": _records(self.binned_rows),
+            "flip_by_gap": _records(self.flip_by_gap_rows),
         }
 
 
@@ -179,9 +206,9 @@ def noise_analysis(
         gap=gap,
         pair_sd=pair_sd,
         flip=flip,
-        correlations=seed_correlations(seeds, mean),
-        binned=_binned(mean, pairs, gap, pair_sd, flip, bins),
-        flip_by_gap=_flip_by_gap(gap, flip),
+        correlation_rows=_correlation_rows(seeds, mean),
+        binned_rows=_binned(mean, pairs, gap, pair_sd, flip, bins),
+        flip_by_gap_rows=_flip_by_gap(gap, flip),
     )
 
 
@@ -212,11 +239,10 @@ def flip_probability(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         warnings.simplefilter("ignore", RuntimeWarning)
         order = np.sign(np.round(np.nanmean(a, axis=1) - np.nanmean(b, axis=1), TIE_DECIMALS))
     diff = a[:, :, None] - b[:, None, :]  # (P, Sa, Sb)
-    valid = np.isfinite(diff)
-    sign = np.sign(np.where(valid, diff, 0.0))
-    against = ((sign == -order[:, None, None]) & valid).sum(axis=(1, 2))
-    ties = ((sign == 0) & valid).sum(axis=(1, 2))
-    n = valid.sum(axis=(1, 2))
+    sign = np.sign(diff)  # NaN where a seed is missing: NaN equals nothing, so it counts in neither sum
+    against = np.count_nonzero(sign == -order[:, None, None], axis=(1, 2))
+    ties = np.count_nonzero(sign == 0, axis=(1, 2))
+    n = np.count_nonzero(np.isfinite(diff), axis=(1, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
         out = (against + 0.5 * ties) / n
     out[(order == 0) | (n == 0)] = np.nan
@@ -229,8 +255,12 @@ def seed_correlations(seeds: np.ndarray, mean: np.ndarray | None = None, shares=
     Architectures that lack either seed are left out; a subset with fewer than
     three architectures gives NaN.
     """
-    from scipy.stats import kendalltau, spearmanr
+    import pandas as pd
 
+    return pd.DataFrame(_correlation_rows(seeds, mean, shares), columns=CORRELATION_COLUMNS)
+
+
+def _correlation_rows(seeds: np.ndarray, mean: np.ndarray | None = None, shares=TOP_SHARES) -> list[dict]:
     seeds = np.asarray(seeds, dtype=np.float64)
     if mean is None:
         with warnings.catch_warnings():
@@ -248,36 +278,112 @@ def seed_correlations(seeds: np.ndarray, mean: np.ndarray | None = None, shares=
                 x, y = seeds[keep, i], seeds[keep, j]
                 tau = rho = np.nan
                 if keep.sum() >= 3 and np.ptp(x) > 0 and np.ptp(y) > 0:
-                    tau = float(kendalltau(x, y).statistic)
-                    rho = float(spearmanr(x, y).statistic)
+                    tau = kendall_tau_b(x, y)
+                    rho = spearman_rho(x, y)
                 rows.append({"seed_a": i, "seed_b": j, "subset": name, "n": int(keep.sum()),
                              "kendall_tau": tau, "spearman_rho": rho})
-    return pd.DataFrame(rows, columns=["seed_a", "seed_b", "subset", "n", "kendall_tau", "spearman_rho"])
+    return rows
 
 
-def _binned(mean, pairs, gap, pair_sd, flip, bins: int) -> pd.DataFrame:
+def spearman_rho(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rho of two finite, non-constant samples: scipy's ``spearmanr`` statistic, without scipy.
+
+    The Pearson correlation (``np.corrcoef``, as scipy computes it) of the average ranks.
+    """
+    ranks = np.column_stack((average_ranks(x), average_ranks(y)))
+    return float(np.corrcoef(ranks, rowvar=False)[1, 0])
+
+
+def kendall_tau_b(x: np.ndarray, y: np.ndarray) -> float:
+    """Kendall's tau-b of two finite samples (ties allowed): scipy's ``kendalltau`` statistic, without scipy.
+
+    The same steps as scipy (dense ranks, x sorted stably after y, joint and
+    marginal ties), with the discordant pairs counted by :func:`count_inversions`.
+    NaN when either sample is constant.
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    size = x.size
+    perm = np.argsort(y)
+    x, y = x[perm], y[perm]
+    y = np.r_[True, y[1:] != y[:-1]].cumsum(dtype=np.intp)
+    perm = np.argsort(x, kind="mergesort")
+    x, y = x[perm], y[perm]
+    x = np.r_[True, x[1:] != x[:-1]].cumsum(dtype=np.intp)
+    dis = count_inversions(y)  # discordant pairs: x ascending, ties in x ordered by y
+    obs = np.r_[True, (x[1:] != x[:-1]) | (y[1:] != y[:-1]), True]
+    cnt = np.diff(np.nonzero(obs)[0]).astype(np.int64, copy=False)
+    ntie = int((cnt * (cnt - 1) // 2).sum())
+    xtie, ytie = _tied_pairs(x), _tied_pairs(y)
+    tot = (size * (size - 1)) // 2
+    if xtie == tot or ytie == tot:
+        return float("nan")
+    con_minus_dis = tot - xtie - ytie + ntie - 2 * dis
+    tau = con_minus_dis / np.sqrt(tot - xtie) / np.sqrt(tot - ytie)
+    return float(np.minimum(1.0, max(-1.0, tau)))
+
+
+def _tied_pairs(ranks: np.ndarray) -> int:
+    cnt = np.bincount(ranks).astype(np.int64, copy=False)
+    cnt = cnt[cnt > 1]
+    return int((cnt * (cnt - 1) // 2).sum())
+
+
+def count_inversions(values: np.ndarray) -> int:
+    """Pairs ``i < j`` with ``values[i] > values[j]`` (non-negative integers), in O(n log^2 n) with numpy.
+
+    A bottom-up merge sort: at each level, every element of a right half
+    counts the elements of its left half that are greater (one
+    ``searchsorted`` over all blocks, each block's values offset by its
+    number), then each block of twice the width is sorted.
+    """
+    v = np.asarray(values, dtype=np.int64)
+    n = len(v)
+    if n < 2:
+        return 0
+    big = int(v.max()) + 1
+    position = np.arange(n)
+    total = 0
+    width = 1
+    while width < n:
+        block = position // (2 * width)
+        right = (position // width) % 2 == 1
+        keys = block * big + v  # sorted within each half (the previous level sorted blocks of `width`)
+        left_keys = keys[~right]  # ascending: blocks in order, each half sorted
+        b, val = block[right], v[right]
+        greater = np.searchsorted(left_keys, (b + 1) * big, "left") - np.searchsorted(left_keys, b * big + val, "right")
+        total += int(greater.sum())
+        v = np.sort(keys, kind="stable") - block * big  # timsort merges the two runs; blocks stay in place
+        width *= 2
+    return total
+
+
+def _binned(mean, pairs, gap, pair_sd, flip, bins: int) -> list[dict]:
     """Equal-count bins of the pair's mean accuracy."""
     level = mean[pairs].mean(axis=1)
     edges = np.unique(np.quantile(level, np.linspace(0, 1, bins + 1)))
     which = np.clip(np.searchsorted(edges, level, side="right") - 1, 0, len(edges) - 2)
+    # each bin's pairs in their original order (a stable sort by bin), so sums add up exactly as with masks
+    order = np.argsort(which, kind="stable")
+    bounds = np.searchsorted(which[order], np.arange(len(edges)))
+    finite_sd, finite_flip = np.isfinite(pair_sd), np.isfinite(flip)
     rows = []
     for k in range(len(edges) - 1):
-        sel = which == k
-        has_sd = sel & np.isfinite(pair_sd)
-        ordered = sel & np.isfinite(flip)
+        idx = order[bounds[k] : bounds[k + 1]]
+        g, sd, f = gap[idx], pair_sd[idx], flip[idx]
+        has_sd, ordered = finite_sd[idx], finite_flip[idx]
         rows.append({
             "accuracy_lo": float(edges[k]),
             "accuracy_hi": float(edges[k + 1]),
-            "n_pairs": int(sel.sum()),
-            "median_sd": _float(np.median(pair_sd[has_sd])) if has_sd.any() else np.nan,
-            "median_gap": _float(np.median(gap[sel])) if sel.any() else np.nan,
-            "share_gap_below_sd": _float(np.mean(gap[has_sd] < pair_sd[has_sd])) if has_sd.any() else np.nan,
-            "flip_probability": _float(flip[ordered].mean()) if ordered.any() else np.nan,
+            "n_pairs": int(idx.size),
+            "median_sd": _float(np.median(sd[has_sd])) if has_sd.any() else np.nan,
+            "median_gap": _float(np.median(g)) if idx.size else np.nan,
+            "share_gap_below_sd": _float(np.mean(g[has_sd] < sd[has_sd])) if has_sd.any() else np.nan,
+            "flip_probability": _float(f[ordered].mean()) if ordered.any() else np.nan,
         })
-    return pd.DataFrame(rows)
+    return rows
 
 
-def _flip_by_gap(gap, flip) -> pd.DataFrame:
+def _flip_by_gap(gap, flip) -> list[dict]:
     ordered = np.isfinite(flip)
     edges = np.asarray(GAP_EDGES)
     which = np.searchsorted(edges, gap, side="right") - 1
@@ -290,7 +396,7 @@ def _flip_by_gap(gap, flip) -> pd.DataFrame:
             "n_pairs": int(sel.sum()),
             "flip_probability": _float(flip[sel].mean()) if sel.any() else np.nan,
         })
-    return pd.DataFrame(rows)
+    return rows
 
 
 def _top_cut(mean: np.ndarray, share: float) -> float:
@@ -309,8 +415,9 @@ def _float(x) -> float | None:
     return x if np.isfinite(x) else None
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
+def _records(rows: list[dict]) -> list[dict]:
+    """JSON-ready copies of table rows: non-finite floats become None, numpy integers ints."""
     out = []
-    for rec in frame.to_dict(orient="records"):
+    for rec in rows:
         out.append({k: (_float(v) if isinstance(v, float) else (int(v) if isinstance(v, np.integer) else v)) for k, v in rec.items()})
     return out

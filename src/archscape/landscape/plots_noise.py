@@ -21,16 +21,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
 import numpy as np
-from matplotlib.figure import Figure
 
 from archscape.benchmarks.table import TableBenchmark
 from archscape.landscape.noise import NoiseAnalysis, NoiseUnavailable, noise_analysis
-from archscape.landscape.theory import TheoryAnalysis
-from archscape.report.figures import save_figure
 from archscape.report.style import COLOURS, STYLE
+
+if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn: `landscape BENCH --json` draws none
+    from matplotlib.figure import Figure
+
+    from archscape.landscape.theory import TheoryAnalysis
 
 #: the epsilons (accuracy points) of the curves in :func:`theory_figure`
 EPSILON_CURVE = np.geomspace(0.01, 20.0, 120)
@@ -39,6 +41,9 @@ EPSILON_CURVE = np.geomspace(0.01, 20.0, 120)
 # ---------------------------------------------------------------------- noise
 def noise_figure(analysis: NoiseAnalysis) -> Figure:
     """Seed sd against neighbour gap (hexbin) | flip probability against gap."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(9.0, 3.8), layout="constrained")
         left, right = fig.subplots(1, 2)
@@ -85,6 +90,9 @@ def noise_figure(analysis: NoiseAnalysis) -> Figure:
 
 def seed_figure(analysis: NoiseAnalysis, seeds: tuple[int, int] = (0, 1)) -> Figure:
     """One seed against another: all architectures | the top 5% by mean."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
     a, b = seeds
     frame = analysis.correlations
     with matplotlib.rc_context(STYLE):
@@ -116,6 +124,9 @@ def seed_figure(analysis: NoiseAnalysis, seeds: tuple[int, int] = (0, 1)) -> Fig
 # ---------------------------------------------------------------------- theory
 def theory_figure(analysis: TheoryAnalysis, bins: int = 40) -> Figure:
     """P(local minimum) against the loss rank | share of starts ending within epsilon."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(10.0, 4.6), layout="constrained")
         left, right = fig.subplots(1, 2)
@@ -172,6 +183,8 @@ def theory_figure(analysis: TheoryAnalysis, bins: int = 40) -> Figure:
 # ---------------------------------------------------------------------- writing
 def write_noise_plots(analysis: NoiseAnalysis, out: str | Path, formats=("png", "pdf")) -> list[Path]:
     """The noise figure and one seed figure per pair of seeds, under ``out``."""
+    from archscape.report.figures import save_figure
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = save_figure(noise_figure(analysis), out / f"{analysis.benchmark}-noise", formats)
@@ -182,6 +195,8 @@ def write_noise_plots(analysis: NoiseAnalysis, out: str | Path, formats=("png", 
 
 
 def write_theory_plots(analysis: TheoryAnalysis, out: str | Path, formats=("png", "pdf")) -> list[Path]:
+    from archscape.report.figures import save_figure
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     stem = f"{analysis.benchmark}-theory-{'mean' if analysis.noise == 'mean' else f'seed{analysis.noise}'}"

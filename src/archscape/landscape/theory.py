@@ -93,14 +93,16 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from archscape.benchmarks.base import Noise, check_noise
 from archscape.benchmarks.table import TableBenchmark
 from archscape.errors import ArchscapeError
+
+if TYPE_CHECKING:  # pandas is imported where a table is built
+    import pandas as pd
 
 #: the loss convention, as reported
 LOSS = "1 - accuracy/100 (in [0, 1], as White et al.); epsilon in accuracy points"
@@ -432,6 +434,8 @@ class TheoryAnalysis:
             rows.append({"quantity": f"share of starts within {eps:g} of the optimum", "predicted": float(pred[k]),
                          "predicted_conditioned": float(cond[k]), "exhaustive": float(true[k]),
                          "simulated": float(sim[k]), "random_landscape": float(rand[k])})
+        import pandas as pd
+
         columns = ["quantity", "predicted", "predicted_conditioned", "exhaustive", "simulated", "random_landscape"]
         return pd.DataFrame(rows, columns=columns)
 

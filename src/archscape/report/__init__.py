@@ -40,13 +40,31 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from archscape.errors import ArchscapeError
-from archscape.report.anytime import AnytimeCurves, by_queries, by_time, time_grid
-from archscape.report.collect import Comparison, StudyData, group_studies, load_studies
-from archscape.report.tables import final_table, format_table, table_html, table_notes
+
+if TYPE_CHECKING:  # pandas and the store readers load on first use: `report.jsondata` alone needs neither
+    import pandas as pd
+
+    from archscape.report.anytime import AnytimeCurves
+    from archscape.report.collect import Comparison, StudyData
+
+#: names this package re-exports from its modules, imported when first asked for
+_REEXPORTS = {
+    "AnytimeCurves": "anytime", "by_queries": "anytime", "by_time": "anytime", "time_grid": "anytime",
+    "final_table": "tables", "format_table": "tables", "table_html": "tables", "table_notes": "tables",
+}
+
+
+def __getattr__(name: str):
+    if name not in _REEXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{_REEXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
 
 #: figure formats write_report accepts; the page shows PNG (or SVG without PNG) and links the others
 FIGURE_FORMATS = ("png", "pdf", "svg")
@@ -75,6 +93,8 @@ def write_report(
     if out_dir.exists() and not out_dir.is_dir():
         raise ArchscapeError(f"report folder {out_dir} exists and is not a folder")
     at_queries = sorted({int(q) for q in at_queries or ()})
+    from archscape.report.collect import group_studies, load_studies
+
     comparisons = group_studies(load_studies(stores))
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -168,6 +188,9 @@ def final_table_text(
     at_queries: Iterable[int] | None = None,
 ) -> str:
     """The final-results table of every comparison as aligned text or Markdown (for the CLI)."""
+    from archscape.report.collect import group_studies, load_studies
+    from archscape.report.tables import final_table, format_table
+
     if isinstance(stores, (str, os.PathLike)):
         stores = [stores]
     blocks = []
@@ -185,6 +208,8 @@ def _build(root: Path, comparisons: list[Comparison], at_queries: list[int], for
     from archscape.report import plots
     from archscape.report.figures import save_figure
     from archscape.report.html import REPORT_STYLE, FigureLink, comparison_section, render_page
+    from archscape.report.tables import final_table, table_html
+    import pandas as pd
 
     (root / "plots").mkdir()
     palette = plots.Palette(label for comp in comparisons for label in comp.labels)

@@ -210,6 +210,19 @@ class SearchSpace(ABC):
         """
         raise self._no_slots()
 
+    def neighbour_indices(self) -> np.ndarray | None:
+        """Finite spaces, vectorised: row ``i`` lists ``index(n)`` for each ``n`` in ``neighbours(from_index(i))``.
+
+        An int64 array ``(size, max_degree)`` in the order of :meth:`neighbours`,
+        padded with -1 where neighbourhoods differ in size; ``None`` where the
+        space offers no vectorised form (callers then loop over :meth:`neighbours`).
+        """
+        return None
+
+    def _offers_neighbour_indices(self) -> bool:
+        """Whether :meth:`neighbour_indices` answers (without computing it)."""
+        return type(self).neighbour_indices is not SearchSpace.neighbour_indices
+
     def unit_vectors(self, genotypes: Iterable[Genotype]) -> np.ndarray:
         """Spaces of continuous parameters: each genotype's parameters scaled to [0, 1] by their bounds (one row each)."""
         raise UnsupportedOperation(f"search space {self.name!r} has no continuous parameters (no unit vectors)")
@@ -228,6 +241,7 @@ class SearchSpace(ABC):
             "network": self.network is not None,
             "continuous": own.unit_vectors is not SearchSpace.unit_vectors,
             "model_size": own.model_size is not SearchSpace.model_size,
+            "neighbour_matrix": self._offers_neighbour_indices(),
         }
 
     def _no_slots(self) -> UnsupportedOperation:

@@ -14,6 +14,8 @@ operation slots        :meth:`cell_layout` -> :class:`CellLayout`,  operation di
                        :meth:`arrange`                              analysis, opdist pools)
 network builder        :attr:`network` (``"module:function"``)      training (the ``train`` extra)
 official index order   :meth:`index` / :meth:`from_index`           tables, enumeration
+neighbour matrix       :meth:`neighbour_indices` (finite spaces,    exhaustive landscapes
+                       numpy: every index's neighbours' indices)
 =====================  ==========================================  ==============================
 
 The types here are plain numpy/dataclass values, so declaring a capability

@@ -90,6 +90,9 @@ class NB201Space(CategoricalVectorSpace):
     def _genotypes(self) -> list[tuple[int, ...]]:
         return [genotype_of_code(c) for c in self._order[0]]
 
+    def _codes_by_index(self) -> np.ndarray:
+        return official_order()
+
     def index(self, genotype) -> int:
         return self._order[1][code_of(self.validate(genotype))]
 

@@ -82,6 +82,38 @@ class CategoricalVectorSpace(SearchSpace):
         g = self.validate(genotype)
         return [g[:i] + (o,) + g[i + 1 :] for i in range(self.n_positions) for o in range(self.n_choices) if o != g[i]]
 
+    def _codes_by_index(self) -> np.ndarray:
+        """The base-n code of every genotype, in index order (default order: the code itself)."""
+        return np.arange(self.n_choices**self.n_positions, dtype=np.int64)
+
+    def _offers_neighbour_indices(self) -> bool:
+        own = type(self)
+        return own.neighbours is CategoricalVectorSpace.neighbours and (
+            own.index is CategoricalVectorSpace.index or own._codes_by_index is not CategoricalVectorSpace._codes_by_index
+        )
+
+    def neighbour_indices(self) -> np.ndarray | None:
+        """The index of every neighbour of every genotype, in :meth:`neighbours` order, with numpy.
+
+        Row ``i``, column ``p * (k - 1) + j``: position ``p`` set to the
+        ``j``-th choice other than the current one (ascending), exactly as
+        :meth:`neighbours` lists them; every genotype has ``n * (k - 1)``.
+        ``None`` (not offered) for a subclass that changes the neighbourhood,
+        or the index order without saying it through :meth:`_codes_by_index`.
+        """
+        if not self._offers_neighbour_indices():
+            return None
+        n, k = self.n_positions, self.n_choices
+        codes = np.asarray(self._codes_by_index(), dtype=np.int64)
+        index_of_code = np.full(k**n, -1, dtype=np.int64)
+        index_of_code[codes] = np.arange(len(codes))
+        weights = k ** np.arange(n - 1, -1, -1, dtype=np.int64)  # first position most significant
+        digits = codes[:, None] // weights % k  # (size, n)
+        j = np.arange(k - 1, dtype=np.int64)
+        new = j + (j >= digits[:, :, None])  # (size, n, k - 1): each choice but the current one, ascending
+        moved = codes[:, None, None] + (new - digits[:, :, None]) * weights[:, None]
+        return index_of_code[moved].reshape(len(codes), n * (k - 1))
+
     def mutate(self, genotype, rng: np.random.Generator) -> tuple[int, ...]:
         # A uniform pick among neighbours() without building the list.
         g = self.validate(genotype)
