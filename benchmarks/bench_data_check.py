@@ -44,6 +44,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--from", dest="source", default=str(DEFAULT_SOURCE))
     ap.add_argument("--name", default="nas-bench-macro", help="a registry entry with a converted table (default: nas-bench-macro)")
+    ap.add_argument("--quick", action="store_true", help="accepted for the smoke test (the script is quick already)")
     args = ap.parse_args()
     os.environ["ARCHSCAPE_DATA"] = tempfile.mkdtemp(prefix="archscape-bench-data-")
 

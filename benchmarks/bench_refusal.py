@@ -34,7 +34,9 @@ def refusal_ms(args: list[str], repeat: int) -> tuple[float, int, str]:
 def main_bench() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
-    repeat = parser.parse_args().repeat
+    parser.add_argument("--quick", action="store_true", help="one repeat (the smoke test)")
+    args = parser.parse_args()
+    repeat = 1 if args.quick else args.repeat
     with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
         Path("small.yaml").write_text("budget: true\ntrials: 1\noptimizers: [random]\n")
         Path("big.yaml").write_text("budget: 2\ntrials: 1\noptimizers: [" + ",".join(["random"] * 10**6) + "]\n")

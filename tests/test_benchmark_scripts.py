@@ -47,7 +47,8 @@ SCRIPTS = {
     "bench_predictors.py": [rf"nb201 +gp +100 +15,625 +{NUMBER}", rf"darts +gp +100 +2,000 +{NUMBER}"],
     "bench_report.py": [rf"anytime by queries +{NUMBER} s", rf"write_report \(PNG only\) +{NUMBER} s"],
     "bench_training.py": [rf"trainer +{NUMBER} img/s", rf"peak resident memory {NUMBER} MB"],
-    # owned by the runner helper; in this smoke test by name so a crash shows here too
+    "bench_data_check.py": [rf"check, record up to date \(stat\) +{NUMBER} us", rf"full check \(SHA-256\), avoided +{NUMBER} us"],
+    "bench_refusal.py": [rf"10\^6-element key +exit 2 +{NUMBER} ms", rf"file nesting 400,000 deep +exit 2 +{NUMBER} ms"],
     "bench_runner.py": [rf"random +study +{NUMBER} s", rf"bananas +{NUMBER} s/trial"],
     "bench_optimizers.py": [rf"random +\d+ +{NUMBER}", rf"optimizer overhead per ask \+ tell"],
 }
