@@ -17,6 +17,7 @@ trial (see :mod:`archscape.run.seeding`), never from where it runs.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import queue
 import time
@@ -24,11 +25,13 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+import numpy as np
+
 from archscape.errors import ArchscapeError
 from archscape.run import EXECUTORS
 from archscape.run.config import RunConfig
 from archscape.run.evaluator import Outcome
-from archscape.run.store import EvaluationRecord
+from archscape.run.store import EvaluationRecord, encode_evaluations
 from archscape.run.trial import Request, TrialDriver, TrialTask, evaluate_request, evaluator_for, run_trial
 
 
@@ -85,7 +88,8 @@ class Writer(Protocol):
 
     commit_every: float
 
-    def add(self, trial_id: int, records: list[EvaluationRecord], state: str | None = None) -> None: ...
+    def add(self, trial_id: int, records: list[EvaluationRecord] | list[tuple], state: str | None = None) -> None:
+        """Records, or rows from :func:`~archscape.run.store.encode_evaluations` (a worker's)."""
 
     def flush(self) -> None: ...
 
@@ -130,12 +134,15 @@ def _worker(config_json: str, tasks: mp.Queue, results: mp.Queue, commit_every: 
         task = tasks.get()
         if task is None:
             return
-        emit, rest = _chunking_emit(commit_every, lambda chunk, t=task: results.put(("records", t.trial_id, chunk, None)))
+        # Rows go back encoded (plain tuples, metrics as JSON text): cheap to pickle, and the writer only inserts them.
+        emit, rest = _chunking_emit(
+            commit_every, lambda chunk, t=task: results.put(("records", t.trial_id, encode_evaluations(chunk), None))
+        )
         try:
             run_trial(config, task, emit)
-            results.put(("done", task.trial_id, rest, None))
+            results.put(("done", task.trial_id, encode_evaluations(rest), None))
         except Exception as exc:  # reported to the writer, which stops the run
-            results.put(("error", task.trial_id, rest, f"{type(exc).__name__}: {exc}"))
+            results.put(("error", task.trial_id, encode_evaluations(rest), f"{type(exc).__name__}: {exc}"))
 
 
 def run_processes(config: RunConfig, tasks: list[TrialTask], writer: Writer, workers: int) -> None:
@@ -150,8 +157,16 @@ def run_processes(config: RunConfig, tasks: list[TrialTask], writer: Writer, wor
     config_json = config.model_dump_json()
     procs = [ctx.Process(target=_worker, args=(config_json, task_q, result_q, writer.commit_every), daemon=True)
              for _ in range(n_workers)]
-    for p in procs:
-        p.start()
+    # The workers inherit the parent's tables and space; frozen, the collector in a worker never walks
+    # those objects (which would also copy their pages).  Built here, the space's lookups are shared too.
+    space = evaluator_for(config).space
+    space.validate(space.sample(np.random.default_rng(0)))
+    gc.freeze()
+    try:
+        for p in procs:
+            p.start()
+    finally:
+        gc.unfreeze()
     remaining = len(tasks)
     try:
         while remaining:

@@ -237,10 +237,50 @@ class Store:
         return _Transaction(self._con)
 
 
-def _rows(trial_id: int, records: Sequence[EvaluationRecord]) -> list[tuple]:
+def _rows(trial_id: int, records: Sequence[EvaluationRecord | tuple]) -> list[tuple]:
+    """Rows of the evaluation table; a plain tuple is a record :func:`encode_evaluations` already encoded."""
+    return [(trial_id, *r) for r in (records if _encoded(records) else encode_evaluations(records))]
+
+
+def _encoded(records: Sequence[EvaluationRecord | tuple]) -> bool:
+    kinds = {type(r) is tuple for r in records}
+    if len(kinds) > 1:
+        raise TypeError("a batch of evaluations mixes records and encoded rows")
+    return kinds == {True}
+
+
+def _json_text():
+    """``json.dumps`` with its default settings, built once: the C encoder where there is one (half the time per call)."""
+    from json import encoder
+
+    plain = json.JSONEncoder()
+    if encoder.c_make_encoder is None:  # pragma: no cover - CPython always has it
+        return plain.encode
+    # The arguments json.JSONEncoder.iterencode passes for its defaults; no circular check (metrics are flat)
+    make = encoder.c_make_encoder(None, plain.default, encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True)
+
+    def text(value) -> str:
+        if isinstance(value, str):  # the C encoder writes a bare string as a list of one chunk
+            return plain.encode(value)
+        return "".join(make(value, 0))
+
+    return text
+
+
+#: the metrics as JSON text, exactly as ``json.dumps`` writes them
+_metrics_text = _json_text()
+
+
+def encode_evaluations(records: Iterable[EvaluationRecord]) -> list[tuple]:
+    """Records as plain rows of the evaluation table, without the trial id (metrics as JSON text).
+
+    What a worker process sends the single writer: a plain tuple of numbers
+    and text pickles several times faster than a record with a dict, and the
+    writer then only inserts it.
+    """
     return [
-        (trial_id, r.k, r.arch, r.row, r.objective, r.report, json.dumps(r.metrics), r.cost, r.sim_time,
-         r.wall_time, r.noise_seed, r.fidelity, r.status, r.error)
+        (r.k, r.arch, r.row, r.objective, r.report, _metrics_text(r.metrics), r.cost, r.sim_time, r.wall_time,
+         r.noise_seed, r.fidelity, r.status, r.error)
         for r in records
     ]
 

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from archscape.errors import ArchscapeError
 from archscape.run.config import RunConfig
@@ -46,9 +46,8 @@ class TrialTask:
     done: tuple[EvaluationRecord, ...] = ()
 
 
-@dataclass(frozen=True)
-class Request:
-    """One evaluation a trial asks for."""
+class Request(NamedTuple):
+    """One evaluation a trial asks for (a named tuple: built and pickled once per evaluation)."""
 
     k: int
     genotype: Genotype
@@ -125,18 +124,20 @@ class TrialDriver:
 
     def record(self, request: Request, out: Outcome) -> EvaluationRecord:
         """The stored record of ``request``'s outcome; tells the optimizer."""
-        if request.k != self._k:
-            raise ArchscapeError(f"trial {self.task.label}/{self.task.trial_index}: outcome of query {request.k} "
+        k = request.k
+        if k != self._k:
+            raise ArchscapeError(f"trial {self.task.label}/{self.task.trial_index}: outcome of query {k} "
                                  f"arrived while query {self._k} was expected")
         self._sim_time += out.cost
-        failed = out.status != "ok" or math.isnan(out.objective)
+        objective = out.objective
+        failed = out.status != "ok" or math.isnan(objective)
         rec = EvaluationRecord(
-            request.k, self.space.format(request.genotype), out.row, None if failed else out.objective, out.report,
+            k, self.space.format(request.genotype), out.row, None if failed else objective, out.report,
             out.metrics, out.cost, self._sim_time, time.perf_counter() - self._start, out.noise_seed, out.fidelity,
             out.status, out.error,
         )
-        self.optimizer.tell(request.genotype, out.objective)
-        self._k += 1
+        self.optimizer.tell(request.genotype, objective)
+        self._k = k + 1
         return rec
 
 

@@ -42,6 +42,8 @@ from archscape.spaces.base import ENCODINGS
 
 #: the most architectures ``candidates="all"`` scores in a round
 MAX_ENUMERATED = 100_000
+#: the GP's hyper-parameters are chosen again when the told values have grown by this factor (see the module docstring)
+RESELECT_GROWTH = 1.25
 
 
 class GPBO(PredictorPreset):
@@ -74,8 +76,9 @@ class GPBO(PredictorPreset):
             raise InvalidParameter(f"The 'kernel' parameter of GPBO must be 'matern52' with backend='sklearn'. Got {self.kernel!r} instead.")
 
     def _model(self) -> GPPredictor:
+        sklearn = self.backend == "sklearn"
         return GPPredictor(encoding=self.encoding, cutoff=self.cutoff, target="normal_scores", kernel=self.kernel,
-                           backend=self.backend, ard=self.backend == "sklearn")
+                           backend=self.backend, ard=sklearn, reselect_growth=None if sklearn else RESELECT_GROWTH)
 
     def _pools(self) -> PoolBuilder:
         if self.candidates == "all":
@@ -85,4 +88,4 @@ class GPBO(PredictorPreset):
         return PoolBuilder(self, parts, sizes, self.num_parents, steps=1, fixed=False, disjoint=True)
 
 
-__all__ = ["GPBO", "MAX_ENUMERATED"]
+__all__ = ["GPBO", "MAX_ENUMERATED", "RESELECT_GROWTH"]
