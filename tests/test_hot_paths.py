@@ -56,3 +56,97 @@ def test_formatting_is_remembered_but_unchanged():
         "|".join(f"{space.ops[g[e]]}~{src}" for e, src in zip(edges, range(3)))
         for edges in ((0,), (1, 2), (3, 4, 5))
     ) + "|"
+
+
+# ---------------------------------------------------------------- the writer and the worker processes
+import json  # noqa: E402
+import os  # noqa: E402
+import sqlite3  # noqa: E402
+
+from archscape.errors import ArchscapeError  # noqa: E402
+from archscape.run.config import config_from_mapping  # noqa: E402
+from archscape.run.runner import run_study  # noqa: E402
+from archscape.run.store import EvaluationRecord, Store, encode_evaluations  # noqa: E402
+from archscape.search import OPTIMIZERS  # noqa: E402
+from archscape.search.random import RandomSearch  # noqa: E402
+
+
+def _evaluations(path):
+    with sqlite3.connect(path) as con:
+        return con.execute("SELECT * FROM evaluation ORDER BY trial_id, k").fetchall()
+
+
+def test_encoded_rows_store_exactly_what_records_store(tmp_path):
+    metrics = {"val_acc": 91.25, "odd": float("nan"), "big": float("inf"), "text": "été", "n": None, "flag": True, "tiny": 1e-300}
+    records = [
+        EvaluationRecord(0, "a", 3, 91.25, 90.0, metrics, 1.5, 1.5, 0.01, 1, 200),
+        EvaluationRecord(1, "b", None, None, None, {}, 0.0, 1.5, 0.02, None, None, "failed", "it broke"),
+    ]
+    stored = []
+    for name, batch in (("records", records), ("rows", encode_evaluations(records))):
+        with Store(tmp_path / f"{name}.sqlite") as store:
+            study = store.create_study("s", "b", {}, "f", {}, "0")
+            trial = store.ensure_trial(study, "random", "random", {}, 0)
+            store.add_evaluations(trial, batch, "complete")
+            assert store.evaluations(trial)[0].metrics.keys() == metrics.keys()
+        stored.append(_evaluations(tmp_path / f"{name}.sqlite"))
+    assert stored[0] == stored[1]
+    assert stored[0][0][6] == json.dumps(metrics)  # the metrics column is json.dumps' text
+    with Store(tmp_path / "mixed.sqlite") as store, pytest.raises(TypeError):
+        store.add_batch([(1, [records[0], *encode_evaluations(records[1:])], None)])
+
+
+class _DiesAtTen(RandomSearch):
+    """Random search that, at its tenth ask, kills its process (``how="exit"``) or raises (``how="raise"``)."""
+
+    name = "dies-at-ten"
+    how = "exit"
+
+    def _ask(self):
+        if len(self.asked_) == 10:
+            if self.how == "exit":
+                os._exit(7)  # only ever asked in a worker process: both tests run two workers
+            raise RuntimeError("the tenth ask fails")
+        return super()._ask()
+
+
+@pytest.fixture()
+def dying_optimizer():
+    OPTIMIZERS.register("dies-at-ten", _DiesAtTen)
+    yield "dies-at-ten"
+    OPTIMIZERS.unregister("dies-at-ten")
+    _DiesAtTen.how = "exit"
+
+
+def test_a_killed_worker_stops_the_run_in_one_line_with_finished_trials_stored(tmp_path, dying_optimizer):
+    config = config_from_mapping({"benchmark": "nb201-cifar10", "optimizers": ["random", dying_optimizer],
+                                  "budget": 30, "trials": 3, "seed": 1})
+    with pytest.raises(ArchscapeError, match=r"a worker process died \(exit code 7\).*--resume"):
+        run_study(config, tmp_path / "s.sqlite", workers=2, commit_every=0.0)
+    with Store(tmp_path / "s.sqlite", create=False) as store:
+        trials = store.trials(store.studies()[0].id)
+    complete = [t for t in trials if t.state == "complete"]
+    assert complete and all(t.label == "random" and t.n_evaluations == 30 for t in complete)
+    assert all(t.n_evaluations <= 10 for t in trials if t.label == dying_optimizer)
+
+
+def test_a_trial_failing_in_a_worker_stops_the_run_naming_the_error(tmp_path, dying_optimizer):
+    _DiesAtTen.how = "raise"
+    config = config_from_mapping({"benchmark": "nb201-cifar10", "optimizers": [dying_optimizer], "budget": 30,
+                                  "trials": 2, "seed": 1})
+    with pytest.raises(ArchscapeError, match="a trial failed in a worker: RuntimeError: the tenth ask fails"):
+        run_study(config, tmp_path / "s.sqlite", workers=2, commit_every=0.0)
+    with Store(tmp_path / "s.sqlite", create=False) as store:
+        trials = store.trials(store.studies()[0].id)
+    # the failed trial's ten evaluations are stored; the other trial stopped wherever it was
+    assert max(t.n_evaluations for t in trials) == 10 and all(t.state == "running" for t in trials)
+
+
+def test_many_short_trials_on_two_workers_store_what_one_process_stores(tmp_path):
+    config = config_from_mapping({"benchmark": "nb201-cifar10", "optimizers": ["random", "local", "evolution"],
+                                  "budget": 20, "trials": 30, "seed": 5})
+    run_study(config, tmp_path / "one.sqlite")
+    run_study(config, tmp_path / "two.sqlite", workers=2)
+    strip = lambda rows: [r[:9] + r[10:] for r in rows]  # all but wall_time  # noqa: E731
+    one, two = strip(_evaluations(tmp_path / "one.sqlite")), strip(_evaluations(tmp_path / "two.sqlite"))
+    assert len(one) == 3 * 30 * 20 and sorted(one) == sorted(two)

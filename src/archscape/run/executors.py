@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing as mp
-import queue
+import multiprocessing.connection as mp_connection
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -128,35 +128,62 @@ def run_serial(config: RunConfig, tasks: list[TrialTask], writer: Writer) -> Non
 
 
 # ------------------------------------------------------------------ processes
-def _worker(config_json: str, tasks: mp.Queue, results: mp.Queue, commit_every: float) -> None:
+# Each worker takes the next trial from a shared counter (the task list came with the fork), runs it,
+# and sends its evaluations back on its own pipe as encoded rows (plain tuples: cheap to pickle, and
+# the writer only inserts them), several trials' messages at a time, at most every ``commit_every``
+# seconds.  No queue feeder threads, no pickled tasks; the parent only reads and writes.
+class _Outbox:
+    """A worker's messages to the writer, sent together at most every ``every`` seconds."""
+
+    def __init__(self, conn, every: float) -> None:
+        self.conn = conn
+        self.every = every
+        self.items: list[tuple] = []
+        self.last = time.monotonic()
+
+    def put(self, item: tuple) -> None:
+        self.items.append(item)
+        if time.monotonic() - self.last >= self.every:
+            self.send()
+
+    def send(self) -> None:
+        if self.items:
+            self.conn.send(self.items)
+            self.items = []
+        self.last = time.monotonic()
+
+
+def _worker(config_json: str, tasks: list[TrialTask], next_task, conn, commit_every: float) -> None:
     config = RunConfig.model_validate_json(config_json)
+    outbox = _Outbox(conn, commit_every)
     while True:
-        task = tasks.get()
-        if task is None:
-            return
-        # Rows go back encoded (plain tuples, metrics as JSON text): cheap to pickle, and the writer only inserts them.
+        with next_task.get_lock():
+            i = next_task.value
+            next_task.value = i + 1
+        if i >= len(tasks):
+            break
+        task = tasks[i]
         emit, rest = _chunking_emit(
-            commit_every, lambda chunk, t=task: results.put(("records", t.trial_id, encode_evaluations(chunk), None))
+            commit_every, lambda chunk, t=task: outbox.put(("records", t.trial_id, encode_evaluations(chunk), None))
         )
         try:
             run_trial(config, task, emit)
-            results.put(("done", task.trial_id, encode_evaluations(rest), None))
+            outbox.put(("done", task.trial_id, encode_evaluations(rest), None))
         except Exception as exc:  # reported to the writer, which stops the run
-            results.put(("error", task.trial_id, encode_evaluations(rest), f"{type(exc).__name__}: {exc}"))
+            outbox.put(("error", task.trial_id, encode_evaluations(rest), f"{type(exc).__name__}: {exc}"))
+            break
+    outbox.send()
+    conn.close()
 
 
 def run_processes(config: RunConfig, tasks: list[TrialTask], writer: Writer, workers: int) -> None:
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    task_q: mp.Queue = ctx.Queue()
-    result_q: mp.Queue = ctx.Queue()
-    for t in tasks:
-        task_q.put(t)
     n_workers = min(workers, len(tasks))
-    for _ in range(n_workers):
-        task_q.put(None)
+    next_task = ctx.Value("q", 0)
+    pipes = [ctx.Pipe(duplex=False) for _ in range(n_workers)]
     config_json = config.model_dump_json()
-    procs = [ctx.Process(target=_worker, args=(config_json, task_q, result_q, writer.commit_every), daemon=True)
-             for _ in range(n_workers)]
+    procs = [ctx.Process(target=_worker, args=(config_json, tasks, next_task, send, writer.commit_every), daemon=True)
+             for _, send in pipes]
     # The workers inherit the parent's tables and space; frozen, the collector in a worker never walks
     # those objects (which would also copy their pages).  Built here, the space's lookups are shared too.
     space = evaluator_for(config).space
@@ -167,34 +194,47 @@ def run_processes(config: RunConfig, tasks: list[TrialTask], writer: Writer, wor
             p.start()
     finally:
         gc.unfreeze()
+    for _, send in pipes:
+        send.close()  # the workers hold the write ends
+    readers = [receive for receive, _ in pipes]
     remaining = len(tasks)
     try:
         while remaining:
-            try:
-                kind, trial_id, records, error = result_q.get(timeout=0.5)
-            except queue.Empty:
+            ready = mp_connection.wait(readers, timeout=0.5) if readers else []
+            if not ready:
                 writer.flush()
                 dead = [p for p in procs if p.exitcode not in (None, 0)]
                 if dead:
                     raise ArchscapeError(
                         f"a worker process died (exit code {dead[0].exitcode}); completed evaluations are stored: run again with --resume"
                     ) from None
+                if not readers:
+                    raise ArchscapeError(f"the worker processes ended with {remaining} trial(s) not run; run again with --resume")
                 continue
-            if kind == "records":
-                writer.add(trial_id, records)
-            elif kind == "done":
-                writer.add(trial_id, records, "complete")
-                remaining -= 1
-            else:
-                writer.add(trial_id, records)
-                writer.flush()
-                raise ArchscapeError(f"a trial failed in a worker: {error}")
+            for receive in ready:
+                try:
+                    messages = receive.recv()
+                except EOFError:  # that worker has finished (or died: seen above when nothing is left to read)
+                    readers.remove(receive)
+                    continue
+                for kind, trial_id, rows, error in messages:
+                    if kind == "records":
+                        writer.add(trial_id, rows)
+                    elif kind == "done":
+                        writer.add(trial_id, rows, "complete")
+                        remaining -= 1
+                    else:
+                        writer.add(trial_id, rows)
+                        writer.flush()
+                        raise ArchscapeError(f"a trial failed in a worker: {error}")
         writer.flush()
     finally:
         for p in procs:
             if p.is_alive():
                 p.terminate()
             p.join(timeout=5)
+        for receive in readers:
+            receive.close()
 
 
 # ------------------------------------------------------------------ ray
