@@ -121,9 +121,10 @@ def _chunking_emit(commit_every: float, send):
 
 
 def run_serial(config: RunConfig, tasks: list[TrialTask], writer: Writer) -> None:
+    evaluator = evaluator_for(config)
     for task in tasks:
         emit, rest = _chunking_emit(writer.commit_every, lambda chunk, t=task: writer.add(t.trial_id, chunk))
-        run_trial(config, task, emit)
+        run_trial(config, task, emit, evaluator)
         writer.add(task.trial_id, rest.copy(), "complete")
 
 
@@ -155,6 +156,7 @@ class _Outbox:
 
 def _worker(config_json: str, tasks: list[TrialTask], next_task, conn, commit_every: float) -> None:
     config = RunConfig.model_validate_json(config_json)
+    evaluator = evaluator_for(config)
     outbox = _Outbox(conn, commit_every)
     while True:
         with next_task.get_lock():
@@ -167,7 +169,7 @@ def _worker(config_json: str, tasks: list[TrialTask], next_task, conn, commit_ev
             commit_every, lambda chunk, t=task: outbox.put(("records", t.trial_id, encode_evaluations(chunk), None))
         )
         try:
-            run_trial(config, task, emit)
+            run_trial(config, task, emit, evaluator)
             outbox.put(("done", task.trial_id, encode_evaluations(rest), None))
         except Exception as exc:  # reported to the writer, which stops the run
             outbox.put(("error", task.trial_id, encode_evaluations(rest), f"{type(exc).__name__}: {exc}"))

@@ -141,9 +141,18 @@ class TrialDriver:
         return rec
 
 
-def run_trial(config: RunConfig, task: TrialTask, emit: Callable[[EvaluationRecord], None]) -> None:
-    """Run (or resume) one trial in this process, passing each new evaluation to ``emit`` in order."""
-    evaluator = evaluator_for(config)
+def run_trial(config: RunConfig, task: TrialTask, emit: Callable[[EvaluationRecord], None],
+              evaluator: Evaluator | None = None) -> None:
+    """Run (or resume) one trial in this process, passing each new evaluation to ``emit`` in order.
+
+    ``evaluator``: the study's (:func:`evaluator_for`), when the caller has it at hand.
+    """
+    if evaluator is None:
+        evaluator = evaluator_for(config)
     driver = TrialDriver(config, task, evaluator.space)
+    evaluate, record = evaluator.evaluate, driver.record
     while (request := driver.next_request()) is not None:
-        emit(driver.record(request, evaluate_request(evaluator, request)))
+        if request.fidelity is None:  # as evaluate_request, without its call on the hot path
+            emit(record(request, evaluate(request.genotype, request.u)))
+        else:
+            emit(record(request, evaluate(request.genotype, request.u, fidelity=request.fidelity)))
