@@ -150,3 +150,85 @@ def test_many_short_trials_on_two_workers_store_what_one_process_stores(tmp_path
     strip = lambda rows: [r[:9] + r[10:] for r in rows]  # all but wall_time  # noqa: E731
     one, two = strip(_evaluations(tmp_path / "one.sqlite")), strip(_evaluations(tmp_path / "two.sqlite"))
     assert len(one) == 3 * 30 * 20 and sorted(one) == sorted(two)
+
+
+# ---------------------------------------------------------------- GP-BO: hyper-parameters on a schedule
+from archscape.params import InvalidParameter  # noqa: E402
+from archscape.predictors.gp import GaussianProcess, GPPredictor, correlation, squared_distances  # noqa: E402
+
+
+def _exact_posterior(x, y, train, length_scale, ratio, kernel="matern52"):
+    """Mean and std at ``x`` of the GP on ``train`` rows with fixed hyper-parameters, solved directly."""
+    xt, yt = x[train], y[train]
+    mean, scale = yt.mean(), yt.std()
+    z = (yt - mean) / scale
+    k = correlation(squared_distances(xt, xt), length_scale, kernel) + ratio * np.eye(len(xt))
+    alpha = np.linalg.solve(k, z)
+    signal = z @ alpha / len(z)
+    cross = correlation(squared_distances(x, xt), length_scale, kernel)
+    var = signal * (1.0 - np.einsum("ij,ji->i", cross, np.linalg.solve(k, cross.T)))
+    return cross @ alpha * scale + mean, np.sqrt(np.maximum(var, 0.0)) * scale
+
+
+def _nb201_rows(n, seed=0):
+    space = get_space("nb201")
+    rng = np.random.default_rng(seed)
+    rows = np.unique(rng.integers(0, space.size, size=3 * n))[:n]
+    rng.shuffle(rows)
+    x = space.encode_many([space.from_index(int(r)) for r in rows], "onehot").astype(np.float64)
+    y = x @ rng.normal(size=x.shape[1]) + 0.1 * rng.normal(size=n)
+    return x, y
+
+
+def test_a_growing_training_set_keeps_the_hyper_parameters_and_extends_the_factor_exactly():
+    x, y = _nb201_rows(60)
+    gp = GaussianProcess(reselect_growth=1.5).fit(x[:20], y[:20])
+    chosen = (gp.length_scale_, gp.noise_ratio_)
+    assert (gp.n_selections_, gp.n_extensions_) == (1, 0)
+    for n in (21, 24, 29):  # below 1.5 x 20 rows: the factor grows by the new rows; the targets all change
+        gp.fit(x[:n], y[:n] ** 2)
+        assert (gp.length_scale_, gp.noise_ratio_) == chosen and gp.n_selections_ == 1
+        mean, std = gp.predict(x)
+        exact_mean, exact_std = _exact_posterior(x, y**2, slice(0, n), *chosen)
+        np.testing.assert_allclose(mean, exact_mean, rtol=1e-7, atol=1e-7 * np.ptp(y**2))
+        np.testing.assert_allclose(std, exact_std, rtol=1e-6, atol=1e-7 * np.ptp(y**2))
+    assert gp.n_extensions_ == 3
+    gp.fit(x[:30], y[:30])  # 1.5 x 20: chosen again on the grid, as a fresh fit would
+    fresh = GaussianProcess().fit(x[:30], y[:30])
+    assert gp.n_selections_ == 2 and (gp.length_scale_, gp.noise_ratio_) == (fresh.length_scale_, fresh.noise_ratio_)
+    np.testing.assert_allclose(gp.predict(x)[0], fresh.predict(x)[0], rtol=1e-9, atol=1e-9)
+    # earlier rows changed (not the previous fit's rows first): chosen afresh
+    gp.fit(x[1:35], y[1:35])
+    assert gp.n_selections_ == 3
+
+
+def test_without_a_growth_factor_a_fit_depends_on_its_data_alone():
+    x, y = _nb201_rows(40, seed=1)
+    gp = GaussianProcess().fit(x[:20], y[:20]).fit(x[:25], y[:25])
+    fresh = GaussianProcess().fit(x[:25], y[:25])
+    assert gp.n_extensions_ == 0 and gp.n_selections_ == 2
+    np.testing.assert_array_equal(gp.predict(x)[0], fresh.predict(x)[0])
+
+
+def test_the_gp_predictor_refuses_a_growth_factor_it_cannot_use():
+    space = get_space("nb201")
+    with pytest.raises(InvalidParameter, match="reselect_growth"):
+        GPPredictor(backend="sklearn", reselect_growth=1.25).setup(space, np.random.default_rng(0))
+    with pytest.raises(InvalidParameter, match="reselect_growth"):
+        GPPredictor(reselect_growth=0.5).setup(space, np.random.default_rng(0))
+
+
+def test_gp_bo_chooses_hyper_parameters_on_the_schedule():
+    from archscape import load_benchmark
+    from archscape.search import make_optimizer
+    from archscape.search.gp import RESELECT_GROWTH
+
+    bench = load_benchmark("nb201-cifar10")
+    opt = make_optimizer("gp").setup(bench.space, np.random.default_rng(0))
+    for _ in range(60):
+        g = opt.ask()
+        opt.tell(g, bench.query(g, noise="mean").metrics[bench.objective])
+    gp = opt.model_.gp_
+    fits = 60 - 10  # one fit per ask after the 10 random ones, on 10..59 told values
+    selections = 1 + int(np.floor(np.log(59 / 10) / np.log(RESELECT_GROWTH)))  # each time 25% more points
+    assert gp.n_selections_ + gp.n_extensions_ == fits and abs(gp.n_selections_ - selections) <= 1
