@@ -7,6 +7,9 @@ root of twice the number of differing choices (a Hamming kernel).  The
 length scale and the noise-to-signal ratio are chosen on a fixed log grid by
 the marginal likelihood, with the signal variance profiled out in closed
 form: a few dozen Cholesky factorisations of at most a few hundred points.
+For a training set that grows one point at a time (GP-BO), ``reselect_growth``
+keeps the chosen hyper-parameters until the set has grown by that factor and
+extends the factorisation by the new rows in between (see :class:`GaussianProcess`).
 That is faster and steadier than gradient-based fitting here (on 300
 NAS-Bench-201 one-hot points, scikit-learn's ``GaussianProcessRegressor``
 with a Matern + white noise kernel took 0.35 s per fit with one BLAS thread,

@@ -131,33 +131,11 @@ def run_serial(config: RunConfig, tasks: list[TrialTask], writer: Writer) -> Non
 # ------------------------------------------------------------------ processes
 # Each worker takes the next trial from a shared counter (the task list came with the fork), runs it,
 # and sends its evaluations back on its own pipe as encoded rows (plain tuples: cheap to pickle, and
-# the writer only inserts them), several trials' messages at a time, at most every ``commit_every``
-# seconds.  No queue feeder threads, no pickled tasks; the parent only reads and writes.
-class _Outbox:
-    """A worker's messages to the writer, sent together at most every ``every`` seconds."""
-
-    def __init__(self, conn, every: float) -> None:
-        self.conn = conn
-        self.every = every
-        self.items: list[tuple] = []
-        self.last = time.monotonic()
-
-    def put(self, item: tuple) -> None:
-        self.items.append(item)
-        if time.monotonic() - self.last >= self.every:
-            self.send()
-
-    def send(self) -> None:
-        if self.items:
-            self.conn.send(self.items)
-            self.items = []
-        self.last = time.monotonic()
-
-
+# the writer only inserts them), in chunks at most every ``commit_every`` seconds and when the trial
+# ends.  No queue feeder threads, no pickled tasks; the parent only reads and writes.
 def _worker(config_json: str, tasks: list[TrialTask], next_task, conn, commit_every: float) -> None:
     config = RunConfig.model_validate_json(config_json)
     evaluator = evaluator_for(config)
-    outbox = _Outbox(conn, commit_every)
     while True:
         with next_task.get_lock():
             i = next_task.value
@@ -166,15 +144,14 @@ def _worker(config_json: str, tasks: list[TrialTask], next_task, conn, commit_ev
             break
         task = tasks[i]
         emit, rest = _chunking_emit(
-            commit_every, lambda chunk, t=task: outbox.put(("records", t.trial_id, encode_evaluations(chunk), None))
+            commit_every, lambda chunk, t=task: conn.send(("records", t.trial_id, encode_evaluations(chunk), None))
         )
         try:
             run_trial(config, task, emit, evaluator)
-            outbox.put(("done", task.trial_id, encode_evaluations(rest), None))
+            conn.send(("done", task.trial_id, encode_evaluations(rest), None))
         except Exception as exc:  # reported to the writer, which stops the run
-            outbox.put(("error", task.trial_id, encode_evaluations(rest), f"{type(exc).__name__}: {exc}"))
+            conn.send(("error", task.trial_id, encode_evaluations(rest), f"{type(exc).__name__}: {exc}"))
             break
-    outbox.send()
     conn.close()
 
 
@@ -215,20 +192,19 @@ def run_processes(config: RunConfig, tasks: list[TrialTask], writer: Writer, wor
                 continue
             for receive in ready:
                 try:
-                    messages = receive.recv()
+                    kind, trial_id, rows, error = receive.recv()
                 except EOFError:  # that worker has finished (or died: seen above when nothing is left to read)
                     readers.remove(receive)
                     continue
-                for kind, trial_id, rows, error in messages:
-                    if kind == "records":
-                        writer.add(trial_id, rows)
-                    elif kind == "done":
-                        writer.add(trial_id, rows, "complete")
-                        remaining -= 1
-                    else:
-                        writer.add(trial_id, rows)
-                        writer.flush()
-                        raise ArchscapeError(f"a trial failed in a worker: {error}")
+                if kind == "records":
+                    writer.add(trial_id, rows)
+                elif kind == "done":
+                    writer.add(trial_id, rows, "complete")
+                    remaining -= 1
+                else:
+                    writer.add(trial_id, rows)
+                    writer.flush()
+                    raise ArchscapeError(f"a trial failed in a worker: {error}")
         writer.flush()
     finally:
         for p in procs:

@@ -17,7 +17,17 @@ architectures plus ``num_random`` further unseen random architectures by
 expected improvement (``ei``) over the best told value or by the upper
 confidence bound ``mean + ucb_kappa * std`` (``ucb``), both in normal-score
 units, and queries the ``batch_size`` best.  The default ``batch_size=1`` is
-sequential BO: the model is refit after every query.
+sequential BO: the model is refit after every query.  Its length scale and
+noise ratio are chosen on the grid (by the marginal likelihood) at the first
+fit and again whenever the told values have grown by :data:`RESELECT_GROWTH`
+(25%) since; in between they are kept and the Cholesky factor is extended by
+the new rows (a block update), while the normal scores, weights and signal
+variance are recomputed from all told values at every fit.  On
+NAS-Bench-201 CIFAR-10 that cut a 300-query trial from 54 factorisations per
+query to about 2, 3.5-4x less time per trial, with the same final regret
+within noise (20 trials x 150 queries, noise mean: 0.069 +- 0.038 vs
+0.092 +- 0.042 when choosing at every fit).  With ``RESELECT_GROWTH = None``
+the hyper-parameters are chosen at every fit (the former algorithm).
 
 ``candidates="all"`` scores every unseen architecture instead of that pool
 (the ``full`` pool), for small enumerable spaces (at most
