@@ -154,7 +154,8 @@ class CategoricalVectorSpace(SearchSpace):
     def mutate(self, genotype, rng: np.random.Generator) -> tuple[int, ...]:
         # A uniform pick among neighbours() without building the list.
         g = self.validate(genotype)
-        position, o = divmod(int(rng.integers(self.n_positions * (self.n_choices - 1))), self.n_choices - 1)
+        others = len(self.ops) - 1
+        position, o = divmod(int(rng.integers(self.n_positions * others)), others)
         o += o >= g[position]  # any choice but the current one
         return self._intern(g[:position] + (o,) + g[position + 1 :])
 
