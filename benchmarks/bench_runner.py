@@ -17,19 +17,24 @@ Prints, on nb201-cifar10 with noise 'seed':
   whether the work divides: parallel CPU close to serial CPU, and a writer
   well under half of it, give 1.7x or more once two cores are free).
 
-Figures measured (issue 17; 2 cores shared with four other jobs, load 6-8, so
-CPU seconds and same-process ratios, not wall times; see the helper report):
+Figures measured 2026-12-08 for issue 17 (2 cores shared with four other
+jobs, load 2.5-8: wall times there are 1.3-1.7x the CPU times and say little,
+so CPU seconds and same-process ratios; "before" is commit d27700c):
 
-==========================================  ==============  ==============
-                                            before          after
-==========================================  ==============  ==============
-local 100 x 300, CPU s in process           0.97-1.04       0.70-0.85
-random 100 x 300, CPU s in process          0.88-0.96       0.71-0.81
-evolution 100 x 300, CPU s in process       1.16-1.33       0.96-1.07
-random 300 x 300 --workers 2: writer CPU s  0.95-1.16       0.50-0.58
-  workers' CPU s (serial total: 2.7-3.1)    2.37-2.83       2.17-2.30
-GP-BO 300-query trial, CPU s                6.25-7.27       1.55-2.36
-==========================================  ==============  ==============
+===============================================  =============  =============
+                                                 before         after
+===============================================  =============  =============
+runner overhead per evaluation (us)              24.7-30.4      12.2-14.8
+local 100 x 300, CPU s in process                0.97-1.23      0.70-0.86
+random 100 x 300, CPU s in process               0.88-1.08      0.71-0.81
+evolution 100 x 300, CPU s in process            1.13-1.33      0.96-1.07
+random 1,000 x 300 --workers 2: writer CPU s     3.30           1.92
+  workers' CPU s (serial run: 8.7-8.9 s)         7.81           7.49
+GP-BO, s per 300-query trial (wall, loaded)      7.72           1.89
+===============================================  =============  =============
+
+With two free cores the parallel run's CPU (writer + workers, 1.06x the
+serial run's) divides to about 1.9x; the lead re-measures the wall times.
 
 Usage: python benchmarks/bench_runner.py [--trials 100] [--budget 300] [--parallel-trials 1000] [--quick]
 """
