@@ -36,7 +36,7 @@ def from_code(code: int, base: int, length: int) -> tuple[int, ...]:
 
 
 #: spaces with at most this many vectors keep one shared tuple per vector (see ``CategoricalVectorSpace.validate``)
-INTERN_MAX = 1_000_000
+INTERN_MAX = 100_000
 
 
 def lexicographic(base: int, length: int) -> list[tuple[int, ...]]:
