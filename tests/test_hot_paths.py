@@ -8,10 +8,21 @@ refused, and clean input is accepted as before.
 
 from __future__ import annotations
 
+import json
+import os
+import sqlite3
+
 import numpy as np
 import pytest
 
-from archscape.errors import InvalidArchitecture
+from archscape.errors import ArchscapeError, InvalidArchitecture
+from archscape.params import InvalidParameter
+from archscape.predictors.gp import GaussianProcess, GPPredictor, correlation, squared_distances
+from archscape.run.config import config_from_mapping
+from archscape.run.runner import run_study
+from archscape.run.store import EvaluationRecord, Store, encode_evaluations
+from archscape.search import OPTIMIZERS
+from archscape.search.random import RandomSearch
 from archscape.spaces import get_space
 
 
@@ -59,16 +70,7 @@ def test_formatting_is_remembered_but_unchanged():
 
 
 # ---------------------------------------------------------------- the writer and the worker processes
-import json  # noqa: E402
-import os  # noqa: E402
-import sqlite3  # noqa: E402
 
-from archscape.errors import ArchscapeError  # noqa: E402
-from archscape.run.config import config_from_mapping  # noqa: E402
-from archscape.run.runner import run_study  # noqa: E402
-from archscape.run.store import EvaluationRecord, Store, encode_evaluations  # noqa: E402
-from archscape.search import OPTIMIZERS  # noqa: E402
-from archscape.search.random import RandomSearch  # noqa: E402
 
 
 def _evaluations(path):
@@ -153,8 +155,6 @@ def test_many_short_trials_on_two_workers_store_what_one_process_stores(tmp_path
 
 
 # ---------------------------------------------------------------- GP-BO: hyper-parameters on a schedule
-from archscape.params import InvalidParameter  # noqa: E402
-from archscape.predictors.gp import GaussianProcess, GPPredictor, correlation, squared_distances  # noqa: E402
 
 
 def _exact_posterior(x, y, train, length_scale, ratio, kernel="matern52"):
