@@ -50,7 +50,7 @@ SCRIPTS = {
     "bench_data_check.py": [rf"check, record up to date \(stat\) +{NUMBER} us", rf"full check \(SHA-256\), avoided +{NUMBER} us"],
     "bench_refusal.py": [rf"10\^6-element key +exit 2 +{NUMBER} ms", rf"file nesting 400,000 deep +exit 2 +{NUMBER} ms"],
     "bench_runner.py": [rf"random +study +{NUMBER} s", rf"bananas +{NUMBER} s/trial"],
-    "bench_optimizers.py": [rf"random +\d+ +{NUMBER}", rf"optimizer overhead per ask \+ tell"],
+    "bench_optimizers.py": [rf"random +\d+ +{NUMBER}", r"optimizer overhead per ask \+ tell"],
 }
 
 

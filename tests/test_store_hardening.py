@@ -27,7 +27,6 @@ import pytest
 from archscape.cli import main
 from archscape.errors import ArchscapeError
 from archscape.report import remove_stale_parts, write_report
-from archscape.run import store as store_module
 from archscape.run.config import config_from_mapping
 from archscape.run.runner import run_study, stored_config
 from archscape.run.store import Store, StoreError, WriterLock, read_only_uri

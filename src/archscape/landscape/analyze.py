@@ -24,7 +24,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 
 from archscape.benchmarks.base import Noise, check_noise
 from archscape.benchmarks.table import TableBenchmark

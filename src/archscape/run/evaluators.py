@@ -59,6 +59,8 @@ class TableEvaluator(BenchmarkEvaluator):
         # The report column is read once; a report never pays for a query.
         self.report_values = bench.values(self.report_metric, noise="mean", fidelity=self.fidelity)
         self._n_seeds = table.n_seeds.tolist()
+        self._reports = self.report_values.tolist()  # Python floats, read once per evaluation
+        self._default_fidelity = bench.check_fidelity(None)
         if isinstance(self.noise, int):
             lacking = int((table.n_seeds <= self.noise).sum())
             if lacking:
@@ -101,10 +103,9 @@ class TableEvaluator(BenchmarkEvaluator):
             seed = "mean"
         else:
             seed = self.noise
-        ev = self.bench.query_row(row, noise=seed, fidelity=fidelity)
-        return Outcome(
-            row, ev.metrics[self.objective], float(self.report_values[row]), ev.metrics, ev.cost, ev.seed, ev.fidelity
-        )
+        # The table's own fidelity is passed as None: it was checked when the study was built (hot path).
+        ev = self.bench.query_row(row, noise=seed, fidelity=None if fidelity == self._default_fidelity else fidelity)
+        return Outcome(row, ev.metrics[self.objective], self._reports[row], ev.metrics, ev.cost, ev.seed, ev.fidelity)
 
 
 class QueryEvaluator(BenchmarkEvaluator):

@@ -17,21 +17,24 @@ trial (see :mod:`archscape.run.seeding`), never from where it runs.
 
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing as mp
+import multiprocessing.connection as mp_connection
 import numbers
-import queue
 import reprlib
 import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+import numpy as np
+
 from archscape.errors import ArchscapeError
 from archscape.run import EXECUTORS, MAX_WORKERS
 from archscape.run.config import RunConfig
 from archscape.run.evaluator import Outcome
-from archscape.run.store import EvaluationRecord
+from archscape.run.store import EvaluationRecord, encode_evaluations
 from archscape.run.trial import Request, TrialDriver, TrialTask, evaluate_request, evaluator_for, run_trial
 
 
@@ -104,7 +107,8 @@ class Writer(Protocol):
 
     commit_every: float
 
-    def add(self, trial_id: int, records: list[EvaluationRecord], state: str | None = None) -> None: ...
+    def add(self, trial_id: int, records: list[EvaluationRecord] | list[tuple], state: str | None = None) -> None:
+        """Records, or rows from :func:`~archscape.run.store.encode_evaluations` (a worker's)."""
 
     def flush(self) -> None: ...
 
@@ -136,69 +140,98 @@ def _chunking_emit(commit_every: float, send):
 
 
 def run_serial(config: RunConfig, tasks: list[TrialTask], writer: Writer) -> None:
+    evaluator = evaluator_for(config)
     for task in tasks:
         emit, rest = _chunking_emit(writer.commit_every, lambda chunk, t=task: writer.add(t.trial_id, chunk))
-        run_trial(config, task, emit)
+        run_trial(config, task, emit, evaluator)
         writer.add(task.trial_id, rest.copy(), "complete")
 
 
 # ------------------------------------------------------------------ processes
-def _worker(config_json: str, tasks: mp.Queue, results: mp.Queue, commit_every: float) -> None:
+# Each worker takes the next trial from a shared counter (the task list came with the fork), runs it,
+# and sends its evaluations back on its own pipe as encoded rows (plain tuples: cheap to pickle, and
+# the writer only inserts them), in chunks at most every ``commit_every`` seconds and when the trial
+# ends.  No queue feeder threads, no pickled tasks; the parent only reads and writes.
+def _worker(config_json: str, tasks: list[TrialTask], next_task, conn, commit_every: float) -> None:
     config = RunConfig.model_validate_json(config_json)
+    evaluator = evaluator_for(config)
     while True:
-        task = tasks.get()
-        if task is None:
-            return
-        emit, rest = _chunking_emit(commit_every, lambda chunk, t=task: results.put(("records", t.trial_id, chunk, None)))
+        with next_task.get_lock():
+            i = next_task.value
+            next_task.value = i + 1
+        if i >= len(tasks):
+            break
+        task = tasks[i]
+        emit, rest = _chunking_emit(
+            commit_every, lambda chunk, t=task: conn.send(("records", t.trial_id, encode_evaluations(chunk), None))
+        )
         try:
-            run_trial(config, task, emit)
-            results.put(("done", task.trial_id, rest, None))
+            run_trial(config, task, emit, evaluator)
+            conn.send(("done", task.trial_id, encode_evaluations(rest), None))
         except Exception as exc:  # reported to the writer, which stops the run
-            results.put(("error", task.trial_id, rest, f"{type(exc).__name__}: {exc}"))
+            conn.send(("error", task.trial_id, encode_evaluations(rest), f"{type(exc).__name__}: {exc}"))
+            break
+    conn.close()
 
 
 def run_processes(config: RunConfig, tasks: list[TrialTask], writer: Writer, workers: int) -> None:
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    task_q: mp.Queue = ctx.Queue()
-    result_q: mp.Queue = ctx.Queue()
-    for t in tasks:
-        task_q.put(t)
     n_workers = min(workers, len(tasks))
-    for _ in range(n_workers):
-        task_q.put(None)
+    next_task = ctx.Value("q", 0)
+    pipes = [ctx.Pipe(duplex=False) for _ in range(n_workers)]
     config_json = config.model_dump_json()
-    procs = [ctx.Process(target=_worker, args=(config_json, task_q, result_q, writer.commit_every), daemon=True)
-             for _ in range(n_workers)]
-    for p in procs:
-        p.start()
+    procs = [ctx.Process(target=_worker, args=(config_json, tasks, next_task, send, writer.commit_every), daemon=True)
+             for _, send in pipes]
+    # The workers inherit the parent's tables and space; frozen, the collector in a worker never walks
+    # those objects (which would also copy their pages).  Built here, the space's lookups are shared too.
+    space = evaluator_for(config).space
+    space.validate(space.sample(np.random.default_rng(0)))
+    gc.freeze()
+    try:
+        for p in procs:
+            p.start()
+    finally:
+        gc.unfreeze()
+    for _, send in pipes:
+        send.close()  # the workers hold the write ends
+    readers = [receive for receive, _ in pipes]
     remaining = len(tasks)
     try:
         while remaining:
-            try:
-                kind, trial_id, records, error = result_q.get(timeout=0.5)
-            except queue.Empty:
+            ready = mp_connection.wait(readers, timeout=0.5) if readers else []
+            if not ready:
                 writer.flush()
                 dead = [p for p in procs if p.exitcode not in (None, 0)]
                 if dead:
                     raise ArchscapeError(
                         f"a worker process died (exit code {dead[0].exitcode}); completed evaluations are stored: run again with --resume"
                     ) from None
+                if not readers:
+                    raise ArchscapeError(f"the worker processes ended with {remaining} trial(s) not run; run again with --resume")
                 continue
-            if kind == "records":
-                writer.add(trial_id, records)
-            elif kind == "done":
-                writer.add(trial_id, records, "complete")
-                remaining -= 1
-            else:
-                writer.add(trial_id, records)
-                writer.flush()
-                raise ArchscapeError(f"a trial failed in a worker: {error}")
+            for receive in ready:
+                try:
+                    kind, trial_id, rows, error = receive.recv()
+                except EOFError:  # that worker has finished (or died: seen above when nothing is left to read)
+                    readers.remove(receive)
+                    continue
+                if kind == "records":
+                    writer.add(trial_id, rows)
+                elif kind == "done":
+                    writer.add(trial_id, rows, "complete")
+                    remaining -= 1
+                else:
+                    writer.add(trial_id, rows)
+                    writer.flush()
+                    raise ArchscapeError(f"a trial failed in a worker: {error}")
         writer.flush()
     finally:
         for p in procs:
             if p.is_alive():
                 p.terminate()
             p.join(timeout=5)
+        for receive in readers:
+            receive.close()
 
 
 # ------------------------------------------------------------------ ray

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from archscape.errors import ArchscapeError
 from archscape.run.config import RunConfig
@@ -46,9 +46,8 @@ class TrialTask:
     done: tuple[EvaluationRecord, ...] = ()
 
 
-@dataclass(frozen=True)
-class Request:
-    """One evaluation a trial asks for."""
+class Request(NamedTuple):
+    """One evaluation a trial asks for (a named tuple: built and pickled once per evaluation)."""
 
     k: int
     genotype: Genotype
@@ -125,24 +124,35 @@ class TrialDriver:
 
     def record(self, request: Request, out: Outcome) -> EvaluationRecord:
         """The stored record of ``request``'s outcome; tells the optimizer."""
-        if request.k != self._k:
-            raise ArchscapeError(f"trial {self.task.label}/{self.task.trial_index}: outcome of query {request.k} "
+        k = request.k
+        if k != self._k:
+            raise ArchscapeError(f"trial {self.task.label}/{self.task.trial_index}: outcome of query {k} "
                                  f"arrived while query {self._k} was expected")
         self._sim_time += out.cost
-        failed = out.status != "ok" or math.isnan(out.objective)
+        objective = out.objective
+        failed = out.status != "ok" or math.isnan(objective)
         rec = EvaluationRecord(
-            request.k, self.space.format(request.genotype), out.row, None if failed else out.objective, out.report,
+            k, self.space.format(request.genotype), out.row, None if failed else objective, out.report,
             out.metrics, out.cost, self._sim_time, time.perf_counter() - self._start, out.noise_seed, out.fidelity,
             out.status, out.error,
         )
-        self.optimizer.tell(request.genotype, out.objective)
-        self._k += 1
+        self.optimizer.tell(request.genotype, objective)
+        self._k = k + 1
         return rec
 
 
-def run_trial(config: RunConfig, task: TrialTask, emit: Callable[[EvaluationRecord], None]) -> None:
-    """Run (or resume) one trial in this process, passing each new evaluation to ``emit`` in order."""
-    evaluator = evaluator_for(config)
+def run_trial(config: RunConfig, task: TrialTask, emit: Callable[[EvaluationRecord], None],
+              evaluator: Evaluator | None = None) -> None:
+    """Run (or resume) one trial in this process, passing each new evaluation to ``emit`` in order.
+
+    ``evaluator``: the study's (:func:`evaluator_for`), when the caller has it at hand.
+    """
+    if evaluator is None:
+        evaluator = evaluator_for(config)
     driver = TrialDriver(config, task, evaluator.space)
+    evaluate, record = evaluator.evaluate, driver.record
     while (request := driver.next_request()) is not None:
-        emit(driver.record(request, evaluate_request(evaluator, request)))
+        if request.fidelity is None:  # as evaluate_request, without its call on the hot path
+            emit(record(request, evaluate(request.genotype, request.u)))
+        else:
+            emit(record(request, evaluate(request.genotype, request.u, fidelity=request.fidelity)))

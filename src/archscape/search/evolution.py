@@ -38,16 +38,20 @@ class RegularizedEvolution(Optimizer):
     def _start(self) -> None:
         #: (genotype, value) of the living members, oldest first
         self.population_: deque[tuple[object, float]] = deque()
+        # their values for ranking (a failure lowest), in the same order
+        self._ranks: deque[float] = deque()
 
     def _ask(self) -> Genotype:
         if len(self.asked_) < self.num_init or not self.population_:
             return self.sample_new()
         picks = self.rng_.integers(len(self.population_), size=self.sample_size).tolist()
         # The first drawn among equals wins, so ties are broken by the draw.
-        parent = max((self.population_[i] for i in picks), key=lambda member: rank_value(member[1]))[0]
+        parent = self.population_[max(picks, key=self._ranks.__getitem__)][0]
         return unseen_mutation(self, parent)
 
     def _tell(self, genotype: Genotype, value: float) -> None:
         self.population_.append((genotype, value))
+        self._ranks.append(rank_value(value))
         if len(self.population_) > self.population_size:
             self.population_.popleft()
+            self._ranks.popleft()

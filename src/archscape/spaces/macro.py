@@ -91,10 +91,10 @@ class MacroSpace(CategoricalVectorSpace):
             raise InvalidArchitecture(
                 f"malformed macro arch string {shown!r}: expected 8 digits 0 (identity), 1 (mb3_k3) or 2 (mb6_k5), like 02012100"
             )
-        return tuple(int(c) for c in s)
+        return self._intern(tuple(int(c) for c in s))
 
-    def format(self, genotype) -> str:
-        return "".join(map(str, self.validate(genotype)))
+    def _text_of(self, genotype) -> str:
+        return "".join(map(str, genotype))
 
     def graph_view(self) -> MacroGraphs:
         return MacroGraphs()

@@ -24,7 +24,7 @@ import numpy as np
 from archscape.errors import InvalidArchitecture
 from archscape.spaces.base import truncate
 from archscape.spaces.capabilities import GraphBatch, GraphView, empty_graphs
-from archscape.spaces.vector import CategoricalVectorSpace, from_code, to_code
+from archscape.spaces.vector import CategoricalVectorSpace, from_code, lexicographic, to_code
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 #: (from, to) of each edge, in arch-string order
@@ -88,7 +88,8 @@ class NB201Space(CategoricalVectorSpace):
 
     @cached_property
     def _genotypes(self) -> list[tuple[int, ...]]:
-        return [genotype_of_code(c) for c in self._order[0]]
+        lex = lexicographic(N_OPS, N_EDGES)  # lex[code] is the cell of that code
+        return [lex[c] for c in self._order[0]]
 
     def _codes_by_index(self) -> np.ndarray:
         return official_order()
@@ -119,10 +120,9 @@ class NB201Space(CategoricalVectorSpace):
                 if not sep or inp != str(src):
                     raise InvalidArchitecture(f"malformed nb201 arch string {text!r}: expected '{op or 'op'}~{src}', got {item!r}")
                 ops.append(self._op_index(op))
-        return tuple(ops)
+        return self._intern(tuple(ops))
 
-    def format(self, genotype) -> str:
-        g = self.validate(genotype)
+    def _text_of(self, g) -> str:
         o = [OPS[i] for i in g]
         return f"|{o[0]}~0|+|{o[1]}~0|{o[2]}~1|+|{o[3]}~0|{o[4]}~1|{o[5]}~2|"
 

@@ -9,6 +9,7 @@ order of the index.
 
 from __future__ import annotations
 
+import itertools
 from functools import cached_property
 
 import numpy as np
@@ -34,6 +35,15 @@ def from_code(code: int, base: int, length: int) -> tuple[int, ...]:
     return tuple(digits)
 
 
+#: spaces with at most this many vectors keep one shared tuple per vector (see ``CategoricalVectorSpace.validate``)
+INTERN_MAX = 100_000
+
+
+def lexicographic(base: int, length: int) -> list[tuple[int, ...]]:
+    """Every vector of ``length`` positions in ``0..base-1``, in :func:`to_code` order (fast)."""
+    return list(itertools.product(range(base), repeat=length))
+
+
 class CategoricalVectorSpace(SearchSpace):
     """Tuples of ``n_positions`` choices among :attr:`ops`; one move changes one position."""
 
@@ -52,7 +62,20 @@ class CategoricalVectorSpace(SearchSpace):
     # order overrides ``_genotypes`` and ``index``.
     @cached_property
     def _genotypes(self) -> list[tuple[int, ...]]:
-        return [from_code(i, self.n_choices, self.n_positions) for i in range(self.n_choices**self.n_positions)]
+        return lexicographic(self.n_choices, self.n_positions)
+
+    @cached_property
+    def _interned(self) -> dict[tuple[int, ...], tuple[int, ...]]:
+        """Every valid vector mapped to itself: the one shared tuple a validated genotype is.
+
+        Everything this class hands out (samples, neighbours, mutations,
+        index lookups, validated input) is the interned tuple, so validating
+        it again is one dict lookup and an identity test.  Empty for spaces
+        too large to hold.
+        """
+        if self.n_choices**self.n_positions > INTERN_MAX:
+            return {}
+        return {g: g for g in self._genotypes}
 
     def index(self, genotype) -> int:
         return to_code(self.validate(genotype), self.n_choices)
@@ -64,23 +87,69 @@ class CategoricalVectorSpace(SearchSpace):
         return iter(self._genotypes)
 
     def validate(self, genotype) -> tuple[int, ...]:
+        interned = self._interned
+        if type(genotype) is tuple:
+            try:
+                if interned.get(genotype) is genotype:
+                    return genotype  # the hot path: a genotype this space handed out
+            except TypeError:  # unhashable parts: refused below
+                pass
         n, k = self.n_positions, self.n_choices
         if isinstance(genotype, tuple) and len(genotype) == n and all(type(o) is int and 0 <= o < k for o in genotype):
-            return genotype  # the hot path: already a clean genotype
+            return interned.get(genotype, genotype)
         if (
             isinstance(genotype, (tuple, list, np.ndarray))
             and len(genotype) == n
             and all(isinstance(o, (int, np.integer)) and not isinstance(o, bool) and 0 <= o < k for o in genotype)
         ):
-            return tuple(int(o) for o in genotype)
+            clean = tuple(int(o) for o in genotype)
+            return interned.get(clean, clean)
         raise InvalidArchitecture(f"a {self.name} genotype is {n} {self.choice_label} in 0..{k - 1}; got {genotype!r}")
 
+    # Every vector is its own canonical form and its own key: one call on the hot path, not three.
+    # (A subclass whose vectors can be equivalent overrides both.)
+    def canonical(self, genotype) -> tuple[int, ...]:
+        return self.validate(genotype)
+
+    def key(self, genotype) -> tuple[int, ...]:
+        return self.validate(genotype)
+
+    # -------------------------------------------------------------- text
+    def format(self, genotype) -> str:
+        g = self.validate(genotype)
+        text = self._texts.get(g)
+        if text is None:
+            text = self._text_of(g)
+            if self._interned:  # a finite table of texts, filled as genotypes are formatted
+                self._texts[g] = text
+        return text
+
+    def _text_of(self, genotype: tuple[int, ...]) -> str:
+        """The text form of a valid genotype (:meth:`format` validates and remembers it); or override :meth:`format`."""
+        raise NotImplementedError(f"{type(self).__name__} defines neither format nor _text_of")
+
+    @cached_property
+    def _texts(self) -> dict[tuple[int, ...], str]:
+        return {}
+
+    def _intern(self, genotype: tuple[int, ...]) -> tuple[int, ...]:
+        """The shared tuple of a vector built here (valid by construction)."""
+        return self._interned.get(genotype, genotype)
+
     def sample(self, rng: np.random.Generator) -> tuple[int, ...]:
-        return tuple(rng.integers(0, self.n_choices, size=self.n_positions).tolist())
+        return self._intern(tuple(rng.integers(0, self.n_choices, size=self.n_positions).tolist()))
 
     def neighbours(self, genotype) -> list[tuple[int, ...]]:
         g = self.validate(genotype)
-        return [g[:i] + (o,) + g[i + 1 :] for i in range(self.n_positions) for o in range(self.n_choices) if o != g[i]]
+        get = self._interned.get
+        out = []
+        for i in range(self.n_positions):
+            head, tail = g[:i], g[i + 1 :]
+            for o in range(self.n_choices):
+                if o != g[i]:
+                    n = head + (o,) + tail
+                    out.append(get(n, n))
+        return out
 
     def _codes_by_index(self) -> np.ndarray:
         """The base-n code of every genotype, in index order (default order: the code itself)."""
@@ -117,9 +186,10 @@ class CategoricalVectorSpace(SearchSpace):
     def mutate(self, genotype, rng: np.random.Generator) -> tuple[int, ...]:
         # A uniform pick among neighbours() without building the list.
         g = self.validate(genotype)
-        position, o = divmod(int(rng.integers(self.n_positions * (self.n_choices - 1))), self.n_choices - 1)
+        others = len(self.ops) - 1
+        position, o = divmod(int(rng.integers(self.n_positions * others)), others)
         o += o >= g[position]  # any choice but the current one
-        return g[:position] + (o,) + g[position + 1 :]
+        return self._intern(g[:position] + (o,) + g[position + 1 :])
 
     # ------------------------------------------------------ operation slots
     # The whole vector is one cell whose slots are its positions.
@@ -145,7 +215,7 @@ class CategoricalVectorSpace(SearchSpace):
     def arrange(self, cells, rng: np.random.Generator) -> tuple[int, ...]:
         if self._layout is None:
             raise self._no_slots()
-        return tuple(rng.permutation(cells[0]).tolist())
+        return self.validate(tuple(rng.permutation(cells[0]).tolist()))
 
     # -------------------------------------------------------------- encodings
     def _encode_onehot(self, g) -> np.ndarray:
