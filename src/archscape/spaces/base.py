@@ -30,6 +30,7 @@ Genotype = Hashable
 #: ``opcount`` - how many times each operation occurs (the op distribution)
 ENCODINGS = ("onehot", "path", "opcount")
 
+
 def _clip(text: str, n: int = 40) -> str:
     """``text`` shortened to ``n`` characters for a one-line message."""
     return text if len(text) <= n else f"{text[:n]}... ({len(text):,} characters)"
