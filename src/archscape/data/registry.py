@@ -21,7 +21,6 @@ import shutil
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -440,7 +439,9 @@ def _resolve_source(e: DataEntry, source: str | os.PathLike | None) -> str:
     parsed = urllib.parse.urlparse(source)
     if parsed.scheme in ("http", "https"):
         return source
-    local = Path(urllib.request.url2pathname(parsed.path) if parsed.scheme == "file" else source).expanduser()
+    from urllib.request import url2pathname  # urllib.request (http, ssl) is 17 ms of start-up: imported where used
+
+    local = Path(url2pathname(parsed.path) if parsed.scheme == "file" else source).expanduser()
     if local.is_dir():
         # A directory: find the entry's file name inside it (e.g. ../shared/data), or the
         # official file name where the cache uses another; several hits: the one that verifies.
@@ -488,7 +489,9 @@ def fetch(
     try:
         with os.fdopen(fd, "wb") as out:
             if src.startswith(("http://", "https://")):
-                with urllib.request.urlopen(src, timeout=60) as resp:  # noqa: S310 - registry URLs only
+                from urllib.request import urlopen
+
+                with urlopen(src, timeout=60) as resp:  # noqa: S310 - registry URLs only
                     shutil.copyfileobj(resp, out)
             else:
                 with open(src, "rb") as inp:
