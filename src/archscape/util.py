@@ -39,6 +39,40 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
+def process_running(pid: int, since: float | None = None) -> bool:
+    """Whether process ``pid`` of this machine may still be the one that wrote a file at ``since``.
+
+    The check behind every sweep of temporary files that carry their maker's
+    pid: this process counts as running; so does any process on Windows
+    (``os.kill`` would end it there) and another user's (it exists).  With
+    ``since`` (epoch seconds of the file's last change), a process that started
+    after it holds a reused pid, not the maker's (where ``/proc`` tells).
+    """
+    if pid == os.getpid() or os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except PermissionError:
+        pass
+    except (OSError, OverflowError):  # ProcessLookupError, or no such pid at all
+        return False
+    started = process_start(pid) if since is not None else None
+    return started is None or started <= since + 1.0
+
+
+def process_start(pid: int) -> float | None:
+    """When process ``pid`` started (epoch seconds), where /proc tells (Linux); else None."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        ticks = int(fields[19])  # field 22 of stat: start time in clock ticks after boot
+        with open("/proc/stat", encoding="ascii") as f:
+            boot = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
 @lru_cache(maxsize=1)
 def _blas_controller():
     from threadpoolctl import ThreadpoolController

@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from archscape.errors import DataError, unknown
+from archscape.util import process_running
 
 
 @dataclass(frozen=True)
@@ -382,20 +383,6 @@ def partial_file(folder: Path, prefix: str, suffix: str) -> tuple[int, Path]:
     return fd, Path(name)
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    if os.name == "nt":  # os.kill would end the process there; keep the file
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # PermissionError: it exists, under another user
-        return True
-    return True
-
-
 def sweep_partials(folder: Path, prefix: str = ".", suffix: str = ".part") -> list[Path]:
     """Remove the temporary files ``<prefix>...<suffix>`` in ``folder`` left by processes that are gone."""
     removed: list[Path] = []
@@ -411,10 +398,11 @@ def sweep_partials(folder: Path, prefix: str = ".", suffix: str = ".part") -> li
         pid, _, host = parts[1].partition("-") if len(parts) == 3 else ("", "", "")
         file = folder / name
         try:
+            changed = file.stat().st_mtime
             if pid.isdigit() and host == _host():
-                stale = not _alive(int(pid))
+                stale = not process_running(int(pid), since=changed)
             else:
-                stale = now - file.stat().st_mtime > _STALE_AGE_S
+                stale = now - changed > _STALE_AGE_S
             if stale:
                 file.unlink()
                 removed.append(file)

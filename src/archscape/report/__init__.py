@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archscape.errors import ArchscapeError
+from archscape.util import process_running
 
 if TYPE_CHECKING:  # pandas and the store readers load on first use: `report.jsondata` alone needs neither
     import pandas as pd
@@ -142,37 +143,10 @@ def remove_stale_parts(parent: str | os.PathLike) -> list[Path]:
             changed = entry.stat(follow_symlinks=False).st_mtime
         except OSError:
             continue
-        if pid != os.getpid() and not _running_since(pid, changed):
+        if not process_running(pid, since=changed):
             shutil.rmtree(entry.path, ignore_errors=True)
             removed.append(Path(entry.path))
     return removed
-
-
-def _running_since(pid: int, changed: float) -> bool:
-    """Whether process ``pid`` runs and may have made a folder last changed at ``changed`` (epoch seconds)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: running
-        pass
-    except OSError:
-        return False
-    started = _process_start(pid)
-    return started is None or started <= changed + 1.0
-
-
-def _process_start(pid: int) -> float | None:
-    """When process ``pid`` started (epoch seconds), where /proc tells (Linux); else None."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        ticks = int(fields[19])  # field 22 of stat: start time in clock ticks after boot
-        with open("/proc/stat", encoding="ascii") as f:
-            boot = next(int(line.split()[1]) for line in f if line.startswith("btime "))
-        return boot + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
-        return None
 
 
 def _why(exc: OSError) -> str:
