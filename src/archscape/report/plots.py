@@ -269,15 +269,13 @@ def _report_limits(axes, curves: AnytimeCurves, zoom: tuple[float, float], x_sca
             ax.text(0.98, 0.03, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="0.35")
 
 
-def _shown_values(ax, start: float = 0.0) -> np.ndarray:
-    """The finite y values of the lines on every panel of ``ax``'s figure, from ``start``
-    (a fraction of each line's points) on."""
+def _shown_values(ax) -> np.ndarray:
+    """The finite y values of the lines on every panel of ``ax``'s figure."""
     out = []
     for a in ax.figure.axes:
         for line in a.get_lines():
             y = np.asarray(line.get_ydata(), dtype=float)
-            y = y[np.isfinite(y)]
-            out.append(y[int(start * y.size):])
+            out.append(y[np.isfinite(y)])
     return np.concatenate(out) if out else np.empty(0)
 
 
