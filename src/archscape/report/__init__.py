@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archscape.errors import ArchscapeError
+from archscape.registry import load_target
 from archscape.util import process_running
 
 if TYPE_CHECKING:  # pandas and the store readers load on first use: `report.jsondata` alone needs neither
@@ -61,11 +62,10 @@ _REEXPORTS = {
 def __getattr__(name: str):
     if name not in _REEXPORTS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"{__name__}.{_REEXPORTS[name]}"), name)
+    value = load_target(f"{__name__}.{_REEXPORTS[name]}:{name}")  # the registry's lazy "module:attr" loader
     globals()[name] = value
     return value
+
 
 #: figure formats write_report accepts; the page shows PNG (or SVG without PNG) and links the others
 FIGURE_FORMATS = ("png", "pdf", "svg")
