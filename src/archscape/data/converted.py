@@ -32,7 +32,8 @@ from archscape.data import registry
 
 #: name of the sidecar beside ``<stem>.npz``
 RECORD_SUFFIX = ".sources.json"
-_SWEPT: set[Path] = set()
+#: the temporary files a conversion writes (the arrays and the record)
+_TEMP_SUFFIXES = (".npz", ".json")
 
 
 def _stamp(name: str) -> str:
@@ -110,7 +111,7 @@ def _read(target: Path) -> dict[str, np.ndarray] | None:
 
 
 def _sweep(folder: Path) -> None:
-    for suffix in (".npz", ".json"):
+    for suffix in _TEMP_SUFFIXES:
         registry.sweep_partials(folder, ".", suffix)
 
 
@@ -125,9 +126,7 @@ def load_or_build(key: str, sources: list[str], build: Callable[[], dict[str, np
     folder = registry.cache_dir() / "converted"
     target = folder / f"{key}-v{version}-{stamp}.npz"
     sidecar = record_path(target)
-    if folder not in _SWEPT:
-        _SWEPT.add(folder)
-        _sweep(folder)
+    registry.sweep_once(folder, _TEMP_SUFFIXES)
     if target.is_file():
         recorded = read_record(sidecar)
         current = checked_sources(sources, recorded)

@@ -321,7 +321,7 @@ def local_path(name: str) -> Path:
             found = _PACKAGE_PATHS[e.name] = _package_path(e)
         return found
     p = cache_dir() / e.name / e.filename
-    _sweep_once(p.parent)
+    sweep_once(p.parent)
     return p
 
 
@@ -334,7 +334,7 @@ def path(name: str) -> Path:
             raise DataError(f"{e.name}: {p} is missing from its package; repair: {repair_command(name)}")
         return p
     p = cached_path(name)
-    _sweep_once(p.parent)
+    sweep_once(p.parent)
     if not p.is_file():
         how = f"archscape data fetch {name}" + ("" if e.url else " --from PATH")
         raise DataError(f"data set {name!r} is not in the cache ({cache_dir()}); run: {how}  (source: {e.source})")
@@ -367,7 +367,7 @@ def sha256_of(file: Path, chunk: int = 1 << 20) -> str:
 # machine whose process is gone.  Files of other machines, and files without a
 # pid (from versions before the pid was in the name), are removed once a day old.
 _STALE_AGE_S = 24 * 3600
-_SWEPT: set[Path] = set()
+_SWEPT: set[tuple[Path, tuple[str, ...]]] = set()
 
 
 @lru_cache(maxsize=1)
@@ -411,11 +411,13 @@ def sweep_partials(folder: Path, prefix: str = ".", suffix: str = ".part") -> li
     return removed
 
 
-def _sweep_once(folder: Path) -> None:
-    """Sweep ``folder`` the first time this process uses it (a listing; later uses cost nothing)."""
-    if folder not in _SWEPT:
-        _SWEPT.add(folder)
-        sweep_partials(folder)
+def sweep_once(folder: Path, suffixes: tuple[str, ...] = (".part",)) -> None:
+    """Sweep ``folder`` of stale temporary files ending in ``suffixes``, the first time this process
+    uses it (a listing; later uses cost nothing)."""
+    if (folder, suffixes) not in _SWEPT:
+        _SWEPT.add((folder, suffixes))
+        for suffix in suffixes:
+            sweep_partials(folder, ".", suffix)
 
 
 def _resolve_source(e: DataEntry, source: str | os.PathLike | None) -> str:
